@@ -1,0 +1,116 @@
+"""Multi-head scaled dot-product self-attention, forward only, every step kept.
+
+This is the textbook computation (Vaswani et al. 2017) written for reading,
+not for speed: one line per step, named after it, with its shape. All heads
+are computed at once by broadcasting over a leading head axis. Nothing here is
+trained or batched; it is the function attnviz shows on screen.
+
+    x       = embedding + PE                    the position-encoded tokens
+    q, k, v = x W_q, x W_k, x W_v               per head
+    scores  = q kᵀ                              raw similarity, query i vs key j
+    logits  = scores / √d_k / temperature       (−∞ above the diagonal if causal)
+    att     = softmax(logits) row by row        the attention weights
+    y_h     = att v                             per-head output
+    y       = concat_h(y_h) [W_o] [+ x]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from attnviz.engine.document import Document
+from attnviz.engine.embedding import lookup
+from attnviz.engine.positional import positional_encoding
+from attnviz.engine.tokenizer import tokenize
+
+
+@dataclass(frozen=True)
+class AttentionResult:
+    """Every intermediate of one forward pass; arrays are read-only.
+
+    Per-head arrays have the head as their first axis.
+    """
+
+    tokens: tuple[str, ...]
+    token_ids: tuple[int, ...]   # index into the vocabulary, -1 for an unknown word
+    embeddings: np.ndarray       # (n, d_model)
+    pe: np.ndarray               # (n, d_model)
+    x: np.ndarray                # (n, d_model)
+    q: np.ndarray                # (H, n, d_k)
+    k: np.ndarray                # (H, n, d_k)
+    v: np.ndarray                # (H, n, d_v)
+    scores: np.ndarray           # (H, n, n)
+    logits: np.ndarray           # (H, n, n), -inf where masked
+    weights: np.ndarray          # (H, n, n), rows sum to 1
+    heads: np.ndarray            # (H, n, d_v)
+    concat: np.ndarray           # (n, H*d_v)
+    output: np.ndarray           # (n, d_out)
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def n_heads(self) -> int:
+        return self.q.shape[0]
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature`` that stays finite for any input.
+
+    Subtracting the row maximum keeps exp() ≤ 1, and doing it before dividing
+    by the temperature means a temperature near 0 cannot overflow: the
+    quotient is ≤ 0, so the largest entries keep weight and the rest tend to 0. A row holding +inf gives its
+    weight to those entries equally (the limit of growing logits). A row that
+    is −inf throughout (every logit overflowed, e.g. at a temperature near 0)
+    has no defined limit; it is spread evenly rather than turned into NaN.
+    """
+    posinf = np.isposinf(logits)
+    rows = posinf.any(axis=-1, keepdims=True)
+    logits = np.where(rows, np.where(posinf, 0.0, -np.inf), logits)
+    logits = np.where(np.isneginf(logits).all(axis=-1, keepdims=True), 0.0, logits)
+    z = logits - logits.max(axis=-1, keepdims=True, initial=-np.inf)
+    e = np.exp(z / temperature)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def causal_mask(n: int) -> np.ndarray:
+    """True where query i may look at key j, i.e. j <= i."""
+    return np.tril(np.ones((n, n), dtype=bool))
+
+
+def forward(doc: Document, sentence: str | None = None) -> AttentionResult:
+    """Run the whole pass on ``sentence`` (default: the document's own)."""
+    cfg = doc.config
+    tokens = tuple(tokenize(doc.sentence if sentence is None else sentence))
+    n, d_k = len(tokens), doc.d_k
+
+    emb, ids = lookup(tokens, doc.vocab, doc.embeddings)               # (n, d_model)
+    pe = positional_encoding(n, doc.d_model, cfg.positional_encoding)  # (n, d_model)
+    x = emb + pe                                                       # (n, d_model)
+
+    q = x @ doc.W_q                                                    # (H, n, d_k)
+    k = x @ doc.W_k                                                    # (H, n, d_k)
+    v = x @ doc.W_v                                                    # (H, n, d_v)
+    scores = q @ k.swapaxes(-1, -2)                                    # (H, n, n)
+    scaled = scores / (np.sqrt(d_k) if cfg.scale else 1.0)             # (H, n, n)
+    if cfg.causal:
+        scaled = np.where(causal_mask(n), scaled, -np.inf)             # (H, n, n)
+    logits = scaled / cfg.temperature                                  # (H, n, n)
+    att = softmax(scaled, cfg.temperature)                             # (H, n, n) = softmax(logits)
+    y_h = att @ v                                                      # (H, n, d_v)
+
+    y = y_h.transpose(1, 0, 2).reshape(n, doc.n_heads * doc.d_v)      # (n, H*d_v)
+    concat = y
+    if doc.W_o is not None:
+        y = y @ doc.W_o                                                # (n, d_model)
+    if cfg.residual:
+        y = y + x                                                      # (n, d_model)
+
+    arrays = dict(embeddings=emb, pe=pe, x=x, q=q, k=k, v=v, scores=scores, logits=logits,
+                  weights=att, heads=y_h, concat=concat, output=y)
+    for a in arrays.values():
+        a.flags.writeable = False
+    return AttentionResult(tokens=tokens, token_ids=ids, **arrays)

@@ -1,0 +1,9 @@
+"""The one error type the engine raises for bad input."""
+
+
+class AttnvizError(ValueError):
+    """Bad input: a file, a value, a shape or an option.
+
+    ``str(err)`` is a single line meant for a person, naming what is wrong
+    (and, for files, the file and the key). Callers show it as it is.
+    """

@@ -1,0 +1,47 @@
+"""Split a sentence into tokens.
+
+A word is a maximal run of Unicode letters, digits and combining marks (so
+decomposed "naïve" and scripts with vowel signs stay whole), possibly joined
+to another such run by one internal apostrophe (``'`` or ``’``), so ``Let's``
+and ``don’t`` stay whole. Every other non-space character is a token of its
+own. Whitespace separates tokens and is dropped. Tokens keep their original
+text; vocabulary look-up lower-cases them (see :func:`vocab_key`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+
+def _pattern(sentence: str) -> re.Pattern[str]:
+    """The token pattern, with the combining marks this sentence uses counted as letters.
+
+    Python's ``re`` has no ``\\p{M}``, and a class of every mark in Unicode
+    takes a second to build, so only the marks present are added.
+    """
+    marks = frozenset(c for c in sentence if unicodedata.category(c).startswith("M"))
+    return _compiled("".join(sorted(marks)))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(marks: str) -> re.Pattern[str]:
+    # [^\W_] is "a word character that is not the underscore": letters and digits.
+    word = rf"(?:[^\W_]|[{re.escape(marks)}])+" if marks else r"[^\W_]+"
+    return re.compile(rf"{word}(?:['’]{word})*|\S")
+
+
+def tokenize(sentence: str) -> list[str]:
+    """``"Let's go!"`` -> ``["Let's", "go", "!"]``; blank text -> ``[]``."""
+    return _pattern(sentence).findall(sentence)
+
+
+def token_spans(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each token of ``tokenize(sentence)``."""
+    return [m.span() for m in _pattern(sentence).finditer(sentence)]
+
+
+def vocab_key(token: str) -> str:
+    """The vocabulary entry a token is looked up under."""
+    return token.lower()
