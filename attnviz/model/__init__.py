@@ -1,0 +1,5 @@
+"""The Qt document model: state, signals, undo. QtCore/QtGui only, no widgets."""
+
+from attnviz.model.document_model import DocumentModel
+
+__all__ = ["DocumentModel"]

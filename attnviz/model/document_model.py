@@ -1,0 +1,353 @@
+"""The document model: the one object that owns what the user is editing.
+
+It holds the sentence, vocabulary, embeddings, weight matrices and options,
+routes every change through a QUndoStack, and recomputes the attention pass
+lazily: edits mark the result stale and schedule one recompute for the next
+event-loop turn, so a burst of edits costs one pass and one ``resultChanged``.
+
+QtCore plus QtGui's QUndoStack only; it knows nothing about widgets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from attnviz.engine import AttentionResult, AttnvizError, Config, Document, forward
+from attnviz.engine.document import HEAD_MATRICES, MATRICES
+from attnviz.engine.embedding import unknown_word_vector
+from attnviz.engine.resize import FILLS, new_values, resize_document
+from attnviz.engine.tokenizer import vocab_key
+from attnviz.model import commands
+
+
+class DocumentModel(QObject):
+    """Owns one attention document and its undo history."""
+
+    sentenceChanged = Signal(str)
+    # name, head (-1 for embeddings/W_o), top, left, bottom, right (inclusive)
+    cellsChanged = Signal(str, int, int, int, int, int)
+    # dimensions, vocabulary or presence of W_o changed: views reset
+    structureChanged = Signal()
+    configChanged = Signal(str)
+    # a whole new document (open, new): views reset, selection clears
+    documentReset = Signal()
+    resultChanged = Signal()
+
+    def __init__(self, doc: Document | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self._result: AttentionResult | None = None
+        self._stale = True
+        self._recompute_count = 0
+        self.last_compute_seconds = 0.0
+        self._fill_seed = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.flush)
+        self._load(doc if doc is not None else default_document())
+
+    # ---- reading -------------------------------------------------------
+    def document(self) -> Document:
+        """An immutable snapshot of everything, as a weights file would hold it."""
+        return Document(vocab=tuple(self._vocab), config=self._config, sentence=self._sentence, **self._arrays)
+
+    @property
+    def result(self) -> AttentionResult:
+        """The attention pass for the current document (computed now if stale)."""
+        if self._stale:
+            self.flush()
+        assert self._result is not None
+        return self._result
+
+    @property
+    def recompute_count(self) -> int:
+        return self._recompute_count
+
+    @property
+    def sentence(self) -> str:
+        return self._sentence
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def vocab(self) -> tuple[str, ...]:
+        return tuple(self._vocab)
+
+    @property
+    def d_model(self) -> int:
+        return self._arrays["embeddings"].shape[1]
+
+    @property
+    def n_heads(self) -> int:
+        return self._arrays["W_q"].shape[0]
+
+    @property
+    def d_k(self) -> int:
+        return self._arrays["W_q"].shape[2]
+
+    @property
+    def d_v(self) -> int:
+        return self._arrays["W_v"].shape[2]
+
+    @property
+    def has_W_o(self) -> bool:
+        return self._arrays["W_o"] is not None
+
+    def matrix(self, name: str, head: int = 0) -> np.ndarray:
+        """A read-only view of one matrix (one head's slice for W_q/W_k/W_v)."""
+        a = self._array(name)
+        view = a[head] if name in HEAD_MATRICES else a
+        view = view.view()
+        view.flags.writeable = False
+        return view
+
+    # ---- editing (every method pushes an undo command) ------------------
+    def set_cell(self, name: str, head: int, row: int, col: int, value: float) -> None:
+        """Set one matrix cell; ``head`` is ignored for embeddings and W_o."""
+        value = _finite(value, f"{name}[{row}, {col}]")
+        index = (head, row, col) if name in HEAD_MATRICES else (row, col)
+        a = self._array(name)
+        # no Python wrap-around: views are told the indices exactly as given
+        if any(not 0 <= i < n for i, n in zip(index, a.shape, strict=True)):
+            raise AttnvizError(f"{name} has no cell {list(index)}; its shape is {a.shape}")
+        if a[index] != value:
+            self.undo_stack.push(commands.SetCell(self, name, index, value))
+
+    def set_token_embedding(self, position: int, col: int, value: float) -> None:
+        """Edit the embedding of the sentence's token at ``position``.
+
+        An unknown word first joins the vocabulary with its deterministic
+        vector, in the same undo step as the edit.
+        """
+        value = _finite(value, f"embedding[{position}, {col}]")
+        tokens = self.result.tokens
+        if not 0 <= position < len(tokens):
+            raise AttnvizError(f"there is no token {position}; the sentence has {len(tokens)}")
+        if not 0 <= col < self.d_model:
+            raise AttnvizError(f"there is no embedding column {col}; d_model is {self.d_model}")
+        word = vocab_key(tokens[position])
+        if word in self._vocab:
+            self.set_cell("embeddings", -1, self._vocab.index(word), col, value)
+            return
+        self.undo_stack.beginMacro(f"Edit embedding of {tokens[position]!r}")
+        try:
+            self.add_word(word)
+            self.set_cell("embeddings", -1, self._vocab.index(word), col, value)
+        finally:
+            self.undo_stack.endMacro()
+
+    def add_word(self, word: str) -> None:
+        """Add ``word`` to the vocabulary with the vector it already had as an unknown word."""
+        word = vocab_key(word)
+        if not word or word in self._vocab:
+            return
+        doc = self.document()
+        emb = np.vstack([doc.embeddings, unknown_word_vector(word, self.d_model)])
+        self._push_document(doc.replace(vocab=(*doc.vocab, word), embeddings=emb), f"Add {word!r} to vocabulary")
+
+    def set_matrix(self, name: str, head: int, values: np.ndarray, text: str | None = None) -> None:
+        """Replace one matrix (one head of W_q/W_k/W_v) with ``values`` of the same shape."""
+        values = np.asarray(values, dtype=float)
+        current = self.matrix(name, head)
+        if values.shape != current.shape:
+            raise AttnvizError(f"{name} needs shape {current.shape}, got {values.shape}")
+        if not np.isfinite(values).all():
+            raise AttnvizError(f"{name}: every value must be finite")
+        doc = self.document()
+        new = np.array(getattr(doc, name))
+        if name in HEAD_MATRICES:
+            new[head] = values
+        else:
+            new = values
+        self._push_document(doc.replace(**{name: new}), text or f"Set {name}")
+
+    def fill_matrix(self, name: str, head: int, kind: str) -> None:
+        """Set one matrix to ``"zeros"``, ``"identity"`` or ``"random"`` (seeded)."""
+        if kind not in ("zeros", "identity", "random"):
+            raise AttnvizError(f"unknown fill {kind!r}; expected zeros, identity or random")
+        shape = self.matrix(name, head).shape
+        values = np.eye(*shape) if kind == "identity" else new_values(shape, kind, self._next_rng())
+        self.set_matrix(name, head, values, f"Fill {name} with {kind}")
+
+    def set_sentence(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise AttnvizError(f"the sentence must be text, got {type(text).__name__}")
+        if text != self._sentence:
+            self.undo_stack.push(commands.SetSentence(self, text))
+
+    def set_option(self, name: str, value: Any) -> None:
+        """Set one option of :class:`Config`; invalid values raise AttnvizError."""
+        if name not in {f.name for f in dataclasses.fields(Config)}:
+            raise AttnvizError(f"unknown option {name!r}")
+        new = dataclasses.replace(self._config, **{name: value})
+        self.document().replace(config=new)  # validates, e.g. residual against widths
+        if getattr(new, name) != getattr(self._config, name):
+            self.undo_stack.push(commands.SetOption(self, name, getattr(new, name)))
+
+    def resize(self, *, fill: str = "random", **dims: int) -> None:
+        """Change d_model, d_k, d_v or n_heads; existing values are kept."""
+        if fill not in FILLS:
+            raise AttnvizError(f"unknown fill {fill!r}; expected {' or '.join(FILLS)}")
+        unknown = set(dims) - {"d_model", "d_k", "d_v", "n_heads"}
+        if unknown:
+            raise AttnvizError(f"unknown dimension {sorted(unknown)[0]!r}")
+        for name, n in dims.items():
+            if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= 4096:
+                raise AttnvizError(f"{name} must be a whole number from 1 to 4096, got {n!r}")
+        if all(getattr(self, name) == n for name, n in dims.items()):
+            return
+        new = resize_document(self.document(), fill=fill, seed=self._next_seed(), **dims)
+        text = ", ".join(f"{name} = {n}" for name, n in dims.items())
+        self._push_document(new, f"Resize: {text}")
+
+    def set_output_projection(self, present: bool) -> None:
+        """Add W_o (identity where square, else seeded random) or remove it."""
+        if present == self.has_W_o:
+            return
+        doc = self.document()
+        if present:
+            shape = (self.n_heads * self.d_v, self.d_model)
+            W_o = np.eye(*shape) if shape[0] == shape[1] else new_values(shape, "random", self._next_rng())
+        else:
+            W_o = None
+        self._push_document(doc.replace(W_o=W_o), "Add W_o" if present else "Remove W_o")
+
+    def randomize(self, seed: int | None = None, names: tuple[str, ...] = ("W_q", "W_k", "W_v", "W_o")) -> None:
+        """Seeded random values for the named matrices, as one undo step."""
+        rng = np.random.default_rng(self._next_seed() if seed is None else seed)
+        doc = self.document()
+        changes = {n: new_values(getattr(doc, n).shape, "random", rng) for n in names if getattr(doc, n) is not None}
+        self._push_document(doc.replace(**changes), "Randomize weights")
+
+    def replace_document(self, doc: Document, text: str) -> None:
+        """Any other whole-document change, as one undo step."""
+        self._push_document(doc, text)
+
+    def load(self, doc: Document) -> None:
+        """Start over on ``doc`` (File ▸ Open / New): a fresh, clean undo history."""
+        self._load(doc)
+
+    # ---- coalesced recompute -------------------------------------------
+    def flush(self) -> None:
+        """Recompute now if anything changed since the last pass."""
+        self._timer.stop()
+        if not self._stale:
+            return
+        start = time.perf_counter()
+        with np.errstate(all="ignore"):  # huge weights may overflow; the views show inf
+            self._result = forward(self.document())
+        self.last_compute_seconds = time.perf_counter() - start
+        self._stale = False
+        self._recompute_count += 1
+        self.resultChanged.emit()
+
+    def _invalidate(self) -> None:
+        self._stale = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    # ---- appliers: called only by undo commands --------------------------
+    def _array(self, name: str) -> np.ndarray:
+        if name not in MATRICES:
+            raise AttnvizError(f"unknown matrix {name!r}; expected one of {', '.join(MATRICES)}")
+        a = self._arrays[name]
+        if a is None:
+            raise AttnvizError(f"this document has no {name}")
+        return a
+
+    def _apply_cell(self, name: str, index: tuple[int, ...], value: float) -> None:
+        self._arrays[name][index] = value
+        head, row, col = index if len(index) == 3 else (-1, *index)
+        self._invalidate()
+        self.cellsChanged.emit(name, head, row, col, row, col)
+
+    def _apply_sentence(self, text: str) -> None:
+        self._sentence = text
+        self._invalidate()
+        self.sentenceChanged.emit(text)
+
+    def _apply_option(self, name: str, value: Any) -> None:
+        self._config = dataclasses.replace(self._config, **{name: value})
+        self._invalidate()
+        self.configChanged.emit(name)
+
+    def _apply_document(self, doc: Document) -> None:
+        """Become ``doc``, announcing only what differs."""
+        old = self.document()
+        self._set_state(doc)
+        self._invalidate()
+        if old.vocab != doc.vocab or any(_shape(old, n) != _shape(doc, n) for n in MATRICES):
+            self.structureChanged.emit()
+        else:
+            for name in MATRICES:
+                a, b = getattr(old, name), getattr(doc, name)
+                if a is not None and not np.array_equal(a, b):
+                    self._announce_matrix(name, a.shape)
+        for f in dataclasses.fields(Config):
+            if getattr(old.config, f.name) != getattr(doc.config, f.name):
+                self.configChanged.emit(f.name)
+        if old.sentence != doc.sentence:
+            self.sentenceChanged.emit(doc.sentence)
+
+    def _announce_matrix(self, name: str, shape: tuple[int, ...]) -> None:
+        if name in HEAD_MATRICES:
+            for h in range(shape[0]):
+                self.cellsChanged.emit(name, h, 0, 0, shape[1] - 1, shape[2] - 1)
+        else:
+            self.cellsChanged.emit(name, -1, 0, 0, shape[0] - 1, shape[1] - 1)
+
+    # ---- helpers -------------------------------------------------------
+    def _push_document(self, doc: Document, text: str) -> None:
+        self.undo_stack.push(commands.ReplaceDocument(self, doc, text))
+
+    def _set_state(self, doc: Document) -> None:
+        self._vocab = list(doc.vocab)
+        self._arrays = {n: None if getattr(doc, n) is None else np.array(getattr(doc, n)) for n in MATRICES}
+        self._config = doc.config
+        self._sentence = doc.sentence
+
+    def _load(self, doc: Document) -> None:
+        self._set_state(doc)
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self._stale = True
+        self.documentReset.emit()
+        self.flush()
+
+    def _next_seed(self) -> int:
+        self._fill_seed += 1
+        return self._fill_seed
+
+    def _next_rng(self) -> np.random.Generator:
+        return np.random.default_rng(self._next_seed())
+
+
+def _shape(doc: Document, name: str) -> tuple[int, ...] | None:
+    a = getattr(doc, name)
+    return None if a is None else a.shape
+
+
+def _finite(value: Any, where: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise AttnvizError(f"{where}: {value!r} is not a number") from None
+    if not np.isfinite(x):
+        raise AttnvizError(f"{where}: {value!r} is not a finite number")
+    return x
+
+
+def default_document() -> Document:
+    """The document a new window opens on: the notes' own "Let's go" example."""
+    from attnviz.engine.examples import load_example
+
+    return load_example("lets-go")
