@@ -1,0 +1,118 @@
+"""Start the window: QApplication set-up, error reporting, and ``--screenshot``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from attnviz import __version__
+from attnviz.engine import AttnvizError
+from attnviz.engine.examples import load_example
+from attnviz.engine.weightsfile import load
+
+CRASH_LOG = Path(tempfile.gettempdir()) / "attnviz-error.log"
+
+
+# Qt warnings that say nothing to a user (the offscreen platform cannot size windows).
+QUIET = ("propagateSizeHints",)
+
+
+def quiet_messages(mode: QtMsgType, context, message: str) -> None:
+    if any(q in message for q in QUIET):
+        return
+    if mode in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
+        print(f"attnviz: Qt: {message}", file=sys.stderr)
+
+
+def application() -> QApplication:
+    """The process's QApplication, created once with the names QSettings uses."""
+    qInstallMessageHandler(quiet_messages)
+    QCoreApplication.setOrganizationName("attnviz")
+    QCoreApplication.setApplicationName("attnviz")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    return app  # type: ignore[return-value]
+
+
+def has_display() -> bool:
+    """Whether Qt can open a window here (it aborts the process if it cannot)."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def report_unexpected(exc_type, exc, tb) -> None:
+    """A bug must not show a traceback to the user: log it, say one line."""
+    CRASH_LOG.write_text("".join(traceback.format_exception(exc_type, exc, tb)), encoding="utf-8")
+    message = f"Unexpected error: {exc_type.__name__}: {exc}. Details were written to {CRASH_LOG}."
+    print(f"attnviz: error: {message}", file=sys.stderr)
+    if QApplication.instance() is not None:
+        QMessageBox.critical(None, "attnviz", message)
+
+
+def run(
+    file: str | None = None,
+    example: str | None = None,
+    sentence: str | None = None,
+    screenshot: str | None = None,
+    size: tuple[int, int] = (1280, 800),
+) -> int:
+    """Open the window (``attnviz [FILE]``) or render it to ``screenshot`` and exit."""
+    doc = load(file) if file else load_example(example or "lets-go")  # bad files fail before any window
+    if sentence is not None:
+        doc = doc.replace(sentence=sentence)
+    if screenshot and Path(screenshot).suffix.lower() != ".png":
+        raise AttnvizError(f"--screenshot needs a .png file name, got {screenshot!r}")
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a picture needs no screen
+    elif not has_display():
+        raise AttnvizError("no display to open a window on (set DISPLAY, or use --screenshot or compute)")
+    app = application()
+    from attnviz.gui.main_window import MainWindow
+
+    sys.excepthook = report_unexpected
+    window = MainWindow(doc, path=file, example=None if file else example or "lets-go")
+    if screenshot:
+        return _screenshot(app, window, Path(screenshot), size)
+    window.show()
+    code = app.exec()
+    _tear_down(app, window)
+    return code
+
+
+def _screenshot(app: QApplication, window, out: Path, size: tuple[int, int]) -> int:
+    window.restoreState(window._default_state)  # saved layouts must not change the picture
+    window.resize(*size)
+    window.show()
+    if (window.width(), window.height()) != size:
+        minimum = window.minimumSizeHint()
+        window.close()
+        _tear_down(app, window)
+        raise AttnvizError(
+            f"--size {size[0]}x{size[1]} is smaller than the window can be ({minimum.width()}x{minimum.height()})"
+        )
+    # let layouts settle and the coalesced recompute land before grabbing
+    for _ in range(3):
+        app.processEvents()
+        QTimer.singleShot(0, lambda: None)
+    app.processEvents()
+    ok = window.grab().save(str(out), "PNG")
+    window.model.undo_stack.setClean()  # nothing to ask about on the way out
+    window.close()
+    _tear_down(app, window)
+    if not ok:
+        raise AttnvizError(f"could not write the screenshot to {out}")
+    return 0
+
+
+def _tear_down(app: QApplication, window) -> None:
+    """Delete widgets while Qt is still alive; PySide6 6.12 aborts if pyqtgraph items outlive it."""
+    window.deleteLater()
+    app.processEvents()
+    app.sendPostedEvents(None, 0)

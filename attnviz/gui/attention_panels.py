@@ -1,0 +1,128 @@
+"""The heatmap panels: similarity scores, softmax weights and the output.
+
+Each one renders a slice of ``model.result`` for the current head and never
+computes anything itself. A hidden panel only notes that it is out of date
+and catches up when it is shown again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QWidget
+
+from attnviz.engine import AttentionResult
+from attnviz.gui.heatmap import Heatmap
+from attnviz.gui.numbers import format_number
+from attnviz.gui.palette import DIVERGING, SEQUENTIAL, symmetric_levels
+from attnviz.gui.table_models import subscript
+from attnviz.gui.view_state import ViewState
+from attnviz.model import DocumentModel
+
+
+class _ResultHeatmap(Heatmap):
+    object_name = ""
+
+    def __init__(self, model: DocumentModel, view: ViewState, colormap, parent: QWidget | None = None) -> None:
+        super().__init__(colormap, parent)
+        self.setObjectName(self.object_name)
+        self.model, self.view = model, view
+        self._dirty = True
+        self.refresh_count = 0
+        self.tooltip_for = self.describe_cell
+        self.rowClicked.connect(view.set_token)
+        model.resultChanged.connect(self.refresh)
+        view.headChanged.connect(self.refresh)
+        view.precisionChanged.connect(self._set_digits)
+        view.tokenChanged.connect(self.set_highlighted_row)
+        self.digits = view.precision
+
+    def refresh(self) -> None:
+        if not self.isVisible():
+            self._dirty = True
+            return
+        self._dirty = False
+        self.refresh_count += 1
+        self.render(self.model.result, min(self.view.head, self.model.result.n_heads - 1))
+        self.set_highlighted_row(self.view.token)
+
+    def render(self, r: AttentionResult, head: int) -> None:
+        raise NotImplementedError
+
+    def describe_cell(self, row: int, col: int) -> str:
+        raise NotImplementedError
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()
+
+    def _set_digits(self, digits: int) -> None:
+        self.digits = digits
+        self.refresh()
+
+
+class _TokenByToken(_ResultHeatmap):
+    """Query tokens down the side, key tokens along the top."""
+
+    def masked(self, r: AttentionResult, head: int) -> np.ndarray | None:
+        return np.isneginf(r.logits[head]) if self.model.config.causal else None
+
+    def describe_cell(self, row: int, col: int) -> str:
+        r, h, d = self.model.result, self.view.head, self.view.precision
+        if h >= r.n_heads or row >= r.n_tokens or col >= r.n_tokens:
+            return ""
+        masked = np.isneginf(r.logits[h, row, col])
+        logit = "−∞ (masked: a token may not look ahead)" if masked else format_number(r.logits[h, row, col], d)
+        return (
+            f"query {r.tokens[row]!r} (row {row + 1}) · key {r.tokens[col]!r} (column {col + 1})\n"
+            f"score q·k = {format_number(r.scores[h, row, col], d)}\n"
+            f"logit = {logit}\n"
+            f"weight = {format_number(r.weights[h, row, col], d)}"
+        )
+
+
+class ScoresPanel(_TokenByToken):
+    object_name = "plot:scores"
+
+    def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(model, view, DIVERGING, parent)
+        self.setToolTip("Similarity scores q·k: row = query token, column = key token. Click a row to select it.")
+
+    def render(self, r: AttentionResult, head: int) -> None:
+        labels = _token_labels(r)
+        self.set_matrix(r.scores[head], labels, labels, symmetric_levels(r.scores[head]), self.masked(r, head))
+
+
+class WeightsPanel(_TokenByToken):
+    object_name = "plot:weights"
+
+    def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(model, view, SEQUENTIAL, parent)
+        self.setToolTip("Softmax weights: each row adds up to 1. Grey cells are masked (causal).")
+
+    def render(self, r: AttentionResult, head: int) -> None:
+        labels = _token_labels(r)
+        self.set_matrix(r.weights[head], labels, labels, (0.0, 1.0), self.masked(r, head))
+
+
+class OutputPanel(_ResultHeatmap):
+    object_name = "plot:output"
+
+    def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(model, view, DIVERGING, parent)
+        self.setToolTip("The self-attention output: one row per token (all heads, after W_o and residual if on).")
+
+    def render(self, r: AttentionResult, head: int) -> None:
+        cols = [f"y{subscript(j)}" for j in range(r.output.shape[1])]
+        self.set_matrix(r.output, _token_labels(r), cols, symmetric_levels(r.output))
+
+    def describe_cell(self, row: int, col: int) -> str:
+        r = self.model.result
+        if row >= r.n_tokens or col >= r.output.shape[1]:
+            return ""
+        return f"output of {r.tokens[row]!r}, dimension {col}: {format_number(r.output[row, col], self.view.precision)}"
+
+
+def _token_labels(r: AttentionResult) -> list[str]:
+    return [f"{t}" for t in r.tokens]

@@ -1,0 +1,171 @@
+"""Dimension and option controls: they show the model's values and call its setters."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
+
+from attnviz.engine import AttnvizError
+from attnviz.gui.view_state import ViewState
+from attnviz.model import DocumentModel
+
+# The temperature slider is logarithmic: position p means 10^(p / STEPS_PER_DECADE).
+STEPS_PER_DECADE = 50
+T_MIN, T_MAX = 0.01, 100.0
+
+
+def _spin(name: str, tooltip: str, lo: int, hi: int) -> QSpinBox:
+    box = QSpinBox()
+    box.setObjectName(name)
+    box.setRange(lo, hi)
+    box.setToolTip(tooltip)
+    box.setKeyboardTracking(False)  # typing "12" must not resize to 1 first
+    return box
+
+
+def _check(name: str, text: str, tooltip: str) -> QCheckBox:
+    box = QCheckBox(text)
+    box.setObjectName(name)
+    box.setToolTip(tooltip)
+    return box
+
+
+class DimensionControls(QWidget):
+    """d_model, d_k (= d_v), number of heads, and which head is shown."""
+
+    def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model, self.view = model, view
+        self.d_model = _spin("spin:d_model", "d_model: length of each token vector", 1, 512)
+        self.d_k = _spin("spin:d_k", "d_k = d_v: length of each query, key and value vector", 1, 256)
+        self.n_heads = _spin("spin:heads", "Number of attention heads", 1, 16)
+        self.head = _spin("spin:head", "Which head the tables and plots show", 1, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        boxes = (("d_model", self.d_model), ("d_k", self.d_k), ("heads", self.n_heads), ("show head", self.head))
+        for label, box in boxes:
+            text = QLabel(label)
+            text.setBuddy(box)
+            layout.addWidget(text)
+            layout.addWidget(box)
+        layout.addStretch(1)
+        self.d_model.valueChanged.connect(lambda n: self._resize(d_model=n))
+        self.d_k.valueChanged.connect(lambda n: self._resize(d_k=n, d_v=n))
+        self.n_heads.valueChanged.connect(lambda n: self._resize(n_heads=n))
+        self.head.valueChanged.connect(lambda n: view.set_head(n - 1))
+        model.structureChanged.connect(self.sync)
+        model.documentReset.connect(self.sync)
+        view.headChanged.connect(self.sync)
+        self.error = None  # set by the window: a callable taking a one-line message
+        self.sync()
+
+    def sync(self, *_args) -> None:
+        m = self.model
+        for box, value in ((self.d_model, m.d_model), (self.d_k, m.d_k), (self.n_heads, m.n_heads)):
+            blocked = box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(blocked)
+        blocked = self.head.blockSignals(True)
+        self.head.setMaximum(m.n_heads)
+        self.head.setValue(self.view.head + 1)
+        self.head.blockSignals(blocked)
+
+    def _resize(self, **dims: int) -> None:
+        try:
+            self.model.resize(**dims)
+        except AttnvizError as e:
+            if self.error:
+                self.error(str(e))
+            self.sync()
+
+
+class OptionControls(QWidget):
+    """Scale, causal mask, temperature, positional encoding, residual, W_o."""
+
+    def __init__(self, model: DocumentModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.scale = _check("check:scale", "÷√d_k", "Divide the scores by √d_k before softmax (scaled dot-product)")
+        self.causal = _check("check:causal", "causal", "Causal mask: a token may only look at itself and earlier ones")
+        self.pe = _check("check:pe", "position", "Add the sinusoidal positional encoding to each embedding")
+        self.residual = _check("check:residual", "residual", "Add x to the output (needs output width = d_model)")
+        self.W_o = _check("check:W_o", "W_o", "Project the concatenated heads with an output matrix W_o")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("slider:temperature")
+        self.slider.setRange(round(math.log10(T_MIN) * STEPS_PER_DECADE), round(math.log10(T_MAX) * STEPS_PER_DECADE))
+        self.slider.setToolTip("Temperature (log scale): high flattens the weights, low sharpens them")
+        self.slider.setMinimumWidth(90)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setObjectName("spin:temperature")
+        self.temperature.setRange(T_MIN, T_MAX)
+        self.temperature.setDecimals(2)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setKeyboardTracking(False)
+        self.temperature.setToolTip("Temperature: the logits are divided by it before softmax (> 0)")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for box in (self.scale, self.causal, self.pe, self.residual, self.W_o):
+            layout.addWidget(box)
+        layout.addWidget(QLabel("temperature"))
+        layout.addWidget(self.slider)
+        layout.addWidget(self.temperature)
+        layout.addStretch(1)
+        self.error = None
+        self.scale.toggled.connect(lambda on: self._set("scale", on))
+        self.causal.toggled.connect(lambda on: self._set("causal", on))
+        self.residual.toggled.connect(lambda on: self._set("residual", on))
+        self.pe.toggled.connect(lambda on: self._set("positional_encoding", "sinusoidal" if on else "none"))
+        self.W_o.toggled.connect(self._set_W_o)
+        self.slider.valueChanged.connect(lambda p: self._set("temperature", round(10 ** (p / STEPS_PER_DECADE), 2)))
+        self.temperature.valueChanged.connect(lambda t: self._set("temperature", t))
+        model.configChanged.connect(self.sync)
+        model.structureChanged.connect(self.sync)
+        model.documentReset.connect(self.sync)
+        self.sync()
+
+    def sync(self, *_args) -> None:
+        c = self.model.config
+        values = (
+            (self.scale, c.scale),
+            (self.causal, c.causal),
+            (self.pe, c.positional_encoding != "none"),
+            (self.residual, c.residual),
+            (self.W_o, self.model.has_W_o),
+        )
+        for box, on in values:
+            blocked = box.blockSignals(True)
+            box.setChecked(on)
+            box.blockSignals(blocked)
+        for widget, value in (
+            (self.temperature, c.temperature),
+            (self.slider, round(math.log10(c.temperature) * STEPS_PER_DECADE)),
+        ):
+            blocked = widget.blockSignals(True)
+            widget.setValue(value)
+            widget.blockSignals(blocked)
+
+    def _set(self, name: str, value) -> None:
+        try:
+            self.model.set_option(name, value)
+        except AttnvizError as e:
+            if self.error:
+                self.error(str(e))
+            self.sync()
+
+    def _set_W_o(self, on: bool) -> None:
+        try:
+            self.model.set_output_projection(on)
+        except AttnvizError as e:
+            if self.error:
+                self.error(str(e))
+            self.sync()

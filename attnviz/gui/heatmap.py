@@ -1,0 +1,176 @@
+"""A long-lived matrix heatmap, after pyqtgraph's MatrixDisplayExample.
+
+One ImageItem, translated by −0.5 so cell (i, j) is centred on tick (j, i),
+with the y axis inverted so row 0 is at the top, token labels on the left and
+top axes, and a ColorBarItem. Updates only call ``setImage(...,
+autoLevels=False)`` and move existing items: nothing is recreated per edit.
+Numbers are printed in the cells while they are readable, from a pool of
+TextItems that is reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QTransform
+from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
+
+from attnviz.gui.numbers import format_number
+from attnviz.gui.palette import MASKED, SELECTION, text_color_on
+
+# Beyond this many rows or columns the cell numbers would not be readable.
+MAX_NUMBERED = 16
+
+
+def _cell_font() -> QFont:
+    font = QFont()
+    font.setPointSize(9)
+    return font
+
+
+class Heatmap(pg.GraphicsLayoutWidget):
+    """Shows a 2-D array with labelled rows and columns; knows nothing of attention."""
+
+    rowClicked = Signal(int)
+
+    def __init__(self, colormap: pg.ColorMap, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.colormap = colormap
+        self.plot = self.addPlot(row=0, col=0)
+        self.plot.invertY(True)
+        self.plot.showAxis("top")
+        self.plot.hideAxis("bottom")
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        for axis in ("left", "top"):
+            self.plot.getAxis(axis).setPen(pg.mkPen("#444"))
+            self.plot.getAxis(axis).setTextPen(pg.mkPen("#222"))
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
+        self.plot.addItem(self.image)
+        self.mask = pg.ImageItem(axisOrder="row-major")
+        self.mask.setTransform(QTransform.fromTranslate(-0.5, -0.5))
+        self.plot.addItem(self.mask)
+        self.colorbar = pg.ColorBarItem(colorMap=colormap, interactive=False, width=12)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.highlight = QGraphicsRectItem()
+        self.highlight.setPen(pg.mkPen(SELECTION, width=3))
+        self.highlight.setZValue(20)
+        self.highlight.setVisible(False)
+        self.plot.addItem(self.highlight)
+        self._texts: list[pg.TextItem] = []
+        self._labels: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self._shape: tuple[int, ...] = (0, 0)
+        self._levels = (0.0, 1.0)
+        self.digits = 2
+        self.tooltip_for: Callable[[int, int], str] | None = None
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+
+    # ---- data -----------------------------------------------------------
+    def set_matrix(
+        self,
+        a: np.ndarray,
+        rows: Sequence[str],
+        cols: Sequence[str],
+        levels: tuple[float, float],
+        masked: np.ndarray | None = None,
+    ) -> None:
+        """Show ``a`` (rows × cols) on fixed ``levels``; ``masked`` cells are greyed out."""
+        shown = np.where(masked, np.nan, a) if masked is not None else a
+        self.image.setImage(np.ascontiguousarray(shown, dtype=np.float32), autoLevels=False, levels=levels)
+        if levels != self._levels:
+            self._levels = levels
+            self.colorbar.setLevels(levels)
+        self._set_mask(masked, a.shape)
+        self._set_labels(tuple(rows), tuple(cols))
+        if a.shape != self._shape:
+            self._shape = a.shape
+            self.plot.vb.setRange(
+                xRange=(-0.5, max(a.shape[1], 1) - 0.5), yRange=(-0.5, max(a.shape[0], 1) - 0.5), padding=0.02
+            )
+        self._set_numbers(a, masked)
+
+    def set_highlighted_row(self, row: int) -> None:
+        n_rows, n_cols = self._shape[:2]
+        if 0 <= row < n_rows:
+            self.highlight.setRect(QRectF(-0.5, row - 0.5, n_cols, 1))
+            self.highlight.setVisible(True)
+        else:
+            self.highlight.setVisible(False)
+
+    def image_data(self) -> np.ndarray:
+        """What the image shows (float32, NaN where masked)."""
+        return self.image.image
+
+    def numbers(self) -> list[str]:
+        """The texts printed in the cells, row by row (empty when not printed)."""
+        return [t.textItem.toPlainText() for t in self._texts if t.isVisible()]
+
+    def _set_mask(self, masked: np.ndarray | None, shape: tuple[int, ...]) -> None:
+        if masked is None or not masked.any():
+            self.mask.setVisible(False)
+            return
+        rgba = np.zeros((*shape, 4), dtype=np.ubyte)
+        rgba[masked] = MASKED.getRgb()
+        self.mask.setImage(rgba, autoLevels=False)
+        self.mask.setVisible(True)
+
+    def _set_labels(self, rows: tuple[str, ...], cols: tuple[str, ...]) -> None:
+        if (rows, cols) == self._labels:
+            return  # relaying out axis text is the costly part of an update
+        self._labels = (rows, cols)
+        self.plot.getAxis("left").setTicks([list(enumerate(rows))])
+        self.plot.getAxis("top").setTicks([list(enumerate(cols))])
+
+    def _set_numbers(self, a: np.ndarray, masked: np.ndarray | None) -> None:
+        n_rows, n_cols = a.shape
+        count = n_rows * n_cols if max(n_rows, n_cols) <= MAX_NUMBERED else 0
+        while len(self._texts) < count:
+            text = pg.TextItem(anchor=(0.5, 0.5))
+            text.setFont(_cell_font())
+            text.setZValue(10)
+            self.plot.addItem(text)
+            self._texts.append(text)
+        lo, hi = self._levels
+        for k, text in enumerate(self._texts):
+            if k >= count:
+                text.setVisible(False)
+                continue
+            i, j = divmod(k, n_cols)
+            value = float(a[i, j])
+            is_masked = masked is not None and bool(masked[i, j])
+            label = "masked" if is_masked else format_number(value, self.digits)
+            t = 0.5 if hi <= lo else float(np.clip((value - lo) / (hi - lo), 0, 1))
+            bg = MASKED if is_masked else self.colormap.map(t, mode="qcolor")
+            text.setText(label, color=text_color_on(bg) if not is_masked else QColor("#555"))
+            text.setPos(j, i)
+            text.setVisible(True)
+
+    # ---- mouse ----------------------------------------------------------
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        if not self.plot.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.plot.vb.mapSceneToView(scene_pos)
+        i, j = round(p.y()), round(p.x())
+        n_rows, n_cols = self._shape[:2]
+        return (i, j) if 0 <= i < n_rows and 0 <= j < n_cols else None
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        cell = self.cell_at(scene_pos)
+        if cell is None or self.tooltip_for is None:
+            QToolTip.hideText()
+            return
+        global_pos = self.mapToGlobal(self.mapFromScene(scene_pos))
+        QToolTip.showText(global_pos, self.tooltip_for(*cell), self)
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        cell = self.cell_at(event.scenePos())
+        if cell is not None:
+            self.rowClicked.emit(cell[0])

@@ -1,0 +1,476 @@
+"""The main window: menus, docks and file handling around the document model.
+
+Structured after Qt for Python's ``application.py`` example: actions with
+standard shortcuts, ``[*]`` in the title driven by the undo stack's clean
+state, ``maybe_save()`` before anything that would drop unsaved work,
+QSettings for geometry, dock layout and recent files, and QSaveFile so a
+failed save never damages the file on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSaveFile, QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QRadioButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from attnviz import __version__
+from attnviz.engine import AttnvizError, Document, weightsfile
+from attnviz.engine.examples import EXAMPLES, load_example
+from attnviz.gui.attention_panels import OutputPanel, ScoresPanel, WeightsPanel
+from attnviz.gui.controls import DimensionControls, OptionControls
+from attnviz.gui.matrix_view import MatrixView
+from attnviz.gui.selected_panel import SelectedWeightsPanel
+from attnviz.gui.sentence_editor import SentenceEditor
+from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
+from attnviz.gui.view_state import ViewState
+from attnviz.model import DocumentModel
+
+MAX_RECENT = 8
+FILE_FILTERS = "attnviz weights (*.json *.npz *.safetensors);;JSON (*.json);;NumPy (*.npz);;safetensors (*.safetensors)"
+SAVE_FILTERS = {"JSON (*.json)": ".json", "NumPy (*.npz)": ".npz", "safetensors (*.safetensors)": ".safetensors"}
+DEFAULT_EXAMPLE = "lets-go"
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        document: Document | None = None,
+        path: str | Path | None = None,
+        example: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """Show ``document`` (read from ``path`` or the bundled ``example``, if so); by default lets-go."""
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self._path = Path(path) if path is not None else None
+        self._example = example if document is not None else DEFAULT_EXAMPLE
+        self.model = DocumentModel(document if document is not None else load_example(DEFAULT_EXAMPLE), self)
+        self._baseline = self.model.document()
+        self.view = ViewState(self.model, self)
+        self.tables: dict[str, MatrixView] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_central()
+        self._build_docks()
+        self._create_actions()
+        self._create_menus()
+        self._create_status_bar()
+        self.model.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        self.model.resultChanged.connect(self._update_status)
+        self.model.structureChanged.connect(self._update_W_o_tab)
+        self.model.documentReset.connect(self._update_W_o_tab)
+        self._update_W_o_tab()
+        self._update_title()
+        self._update_status()
+        self.resize(1280, 800)
+        self.read_settings()
+
+    # ---- layout -----------------------------------------------------------
+    def _build_central(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 4)
+        self.sentence = SentenceEditor(self.model, self.view)
+        self.dimensions = DimensionControls(self.model, self.view)
+        self.options = OptionControls(self.model)
+        self.dimensions.error = self.options.error = self.show_error_in_status
+        self.sentence_edit = self.sentence.edit
+        layout.addWidget(self.sentence)
+        layout.addWidget(self.dimensions)
+        layout.addWidget(self.options)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tables")
+        self.tabs.addTab(self._embedding_tab(), "Embeddings")
+        for name in ("W_q", "W_k", "W_v", "W_o"):
+            table = MatrixView(WeightTableModel(self.model, self.view, name, self))
+            table.setObjectName(f"table:{name}")
+            table.message.connect(self.show_error_in_status)
+            self.tables[name] = table
+            self.tabs.addTab(table, name)
+            self.tabs.setTabToolTip(self.tabs.count() - 1, _TAB_TIPS[name])
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+    def _embedding_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 4, 0, 0)
+        modes = QHBoxLayout()
+        modes.addWidget(QLabel("Show:"))
+        self.embedding_mode = QButtonGroup(tab)
+        table_model = EmbeddingTableModel(self.model, self.view, self)
+        for mode, text, tip in (
+            ("embedding", "embedding", "The word's vector from the vocabulary (editable)"),
+            ("pe", "positional encoding", "PE: sin/cos of the position, added so order matters"),
+            ("x", "x = embedding + PE", "What the weights multiply: embedding plus positional encoding"),
+        ):
+            button = QRadioButton(text)
+            button.setObjectName(f"embeddingMode:{mode}")
+            button.setToolTip(tip)
+            button.setChecked(mode == "embedding")
+            button.toggled.connect(lambda on, m=mode: on and table_model.set_mode(m))
+            self.embedding_mode.addButton(button)
+            modes.addWidget(button)
+        modes.addStretch(1)
+        layout.addLayout(modes)
+        table = MatrixView(table_model)
+        table.setObjectName("table:embeddings")
+        table.message.connect(self.show_error_in_status)
+        self.tables["embeddings"] = table
+        layout.addWidget(table)
+        tab.setToolTip("One row per token: its embedding (editable), its positional encoding, or their sum x")
+        return tab
+
+    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock:{key}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.scores = ScoresPanel(self.model, self.view)
+        self.weights = WeightsPanel(self.model, self.view)
+        self.selected = SelectedWeightsPanel(self.model, self.view)
+        self.output = OutputPanel(self.model, self.view)
+        scores = self._add_dock("scores", "Similarity scores  q·k", self.scores, right)
+        weights = self._add_dock("weights", "Softmax weights", self.weights, right)
+        selected = self._add_dock("selected", "Selected token's weights", self.selected, right)
+        output = self._add_dock("output", "Output", self.output, right)
+        self.splitDockWidget(scores, weights, Qt.Orientation.Horizontal)
+        self.splitDockWidget(scores, selected, Qt.Orientation.Vertical)
+        self.splitDockWidget(weights, output, Qt.Orientation.Vertical)
+        self.resizeDocks([scores, weights], [380, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([scores, selected], [420, 300], Qt.Orientation.Vertical)
+        self._default_state = self.saveState()
+
+    # ---- actions and menus -------------------------------------------------
+    def _action(self, key: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(f"action:{key}")
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.setStatusTip(tip)
+        action.setToolTip(tip or text)
+        action.triggered.connect(slot)
+        return action
+
+    def _create_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.new_action = self._action("new", "&New", self.new_file, K.New, "Start again from the Let's go example")
+        self.open_action = self._action("open", "&Open…", self.open, K.Open, "Open a weights file")
+        self.save_action = self._action("save", "&Save", self.save, K.Save, "Save the document")
+        self.save_as_action = self._action("saveAs", "Save &As…", self.save_as, K.SaveAs, "Save under a new name")
+        self.quit_action = self._action("quit", "&Quit", self.close, K.Quit, "Quit attnviz")
+        stack = self.model.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setObjectName("action:undo")
+        self.undo_action.setShortcut(K.Undo)
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setObjectName("action:redo")
+        self.redo_action.setShortcut(K.Redo)
+        self.randomize_action = self._action(
+            "randomize", "Randomi&ze Weights…", self.randomize, None, "Seeded random values for W_q, W_k, W_v and W_o"
+        )
+        self.reset_action = self._action(
+            "reset", "Rese&t to Last Opened", self.reset, None, "Go back to the document as it was opened or last saved"
+        )
+        self.about_action = self._action("about", "&About attnviz", self.about)
+        self.primer_action = self._action(
+            "primer", "&Primer: the Three Steps", self.show_primer, K.HelpContents, "A short guide to self-attention"
+        )
+        self.restore_layout_action = self._action("restoreLayout", "Restore Default &Layout", self.restore_layout)
+        self.addActions([self.undo_action, self.redo_action])
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.open_action)
+        examples = file_menu.addMenu("Open &Example")
+        examples.setObjectName("menu:examples")
+        for name, title in EXAMPLES.items():
+            action = self._action(f"example:{name}", title, lambda _=False, n=name: self.open_example(n))
+            examples.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.setObjectName("menu:recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        self.export_menu = file_menu.addMenu("E&xport")
+        self.export_menu.setObjectName("menu:export")
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.randomize_action)
+        edit_menu.addAction(self.reset_action)
+
+        self.view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.restore_layout_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.primer_action)
+        help_menu.addAction(self.about_action)
+
+    def _create_status_bar(self) -> None:
+        self.shape_label = QLabel()
+        self.shape_label.setObjectName("status:shape")
+        self.statusBar().addPermanentWidget(self.shape_label)
+        self.statusBar().showMessage("Ready. Edit any number, type a sentence, or click a token.", 5000)
+
+    def _update_status(self) -> None:
+        m, r = self.model, self.model.result
+        heads = f"{m.n_heads} head{'s' if m.n_heads != 1 else ''}"
+        ms = m.last_compute_seconds * 1e3
+        self.shape_label.setText(
+            f"{r.n_tokens} tokens · d_model {m.d_model} · d_k {m.d_k} · d_v {m.d_v} · {heads} · computed in {ms:.2f} ms"
+        )
+
+    def _update_W_o_tab(self) -> None:
+        index = self.tabs.indexOf(self.tables["W_o"])
+        self.tabs.setTabEnabled(index, self.model.has_W_o)
+        if not self.model.has_W_o and self.tabs.currentIndex() == index:
+            self.tabs.setCurrentIndex(0)
+
+    def show_error_in_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    # ---- file handling ---------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document."""
+        if self.model.undo_stack.isClean():
+            return True
+        answer = QMessageBox.warning(
+            self,
+            "attnviz",
+            f"{self._display_name()} has unsaved changes.\nDo you want to save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_file(self) -> None:
+        if self.maybe_save():
+            self._set_document(load_example(DEFAULT_EXAMPLE), None, DEFAULT_EXAMPLE)
+
+    def open(self) -> None:
+        if not self.maybe_save():
+            return
+        folder = str(self._path.parent) if self._path else ""
+        path, _filter = QFileDialog.getOpenFileName(self, "Open weights", folder, FILE_FILTERS)
+        if path:
+            self.load_file(path)
+
+    def open_example(self, name: str) -> None:
+        if self.maybe_save():
+            self._set_document(load_example(name), None, name)
+
+    def load_file(self, path: str | Path) -> bool:
+        """Open ``path``; on any problem say why and keep the current document."""
+        path = Path(path)
+        try:
+            doc = weightsfile.load(path)
+        except AttnvizError as e:
+            QMessageBox.critical(self, "Could not open file", str(e))
+            self.show_error_in_status(str(e))
+            return False
+        self._set_document(doc, path, None)
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Opened {path.name}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self._path is None:
+            return self.save_as()
+        return self.write_file(self._path)
+
+    def save_as(self) -> bool:
+        start = str(self._path) if self._path else f"{self._example or 'attention'}.json"
+        path, chosen = QFileDialog.getSaveFileName(self, "Save weights", start, ";;".join(SAVE_FILTERS))
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix.lower() not in weightsfile.FORMATS:
+            path = path.with_name(path.name + SAVE_FILTERS.get(chosen, ".json"))
+        return self.write_file(path)
+
+    def write_file(self, path: Path) -> bool:
+        """Serialize, then write through QSaveFile: the old file survives any failure."""
+        try:
+            data = weightsfile.dumps(self.model.document(), path.suffix)
+            _write_with_qsavefile(path, data)
+        except AttnvizError as e:
+            message = f"{path.name}: {e}" if not str(e).startswith(path.name) else str(e)
+            QMessageBox.critical(self, "Could not save file", message)
+            self.show_error_in_status(message)
+            return False
+        self._path, self._example = path, None
+        self._baseline = self.model.document()
+        self.model.undo_stack.setClean()
+        self._add_recent(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path.name}", 4000)
+        return True
+
+    def _set_document(self, doc: Document, path: Path | None, example: str | None) -> None:
+        self._path, self._example = path, example
+        self._baseline = doc
+        self.model.load(doc)
+        self.setWindowModified(False)
+        self._update_title()
+
+    def _display_name(self) -> str:
+        if self._path is not None:
+            return self._path.name
+        if self._example is not None:
+            return f"{self._example} (example)"
+        return "untitled"
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self._display_name()}[*] — attnviz")
+        self.setWindowFilePath(str(self._path) if self._path else "")
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    # ---- recent files ----------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = QSettings().value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _add_recent(self, path: Path) -> None:
+        text = str(path.resolve())
+        files = [text] + [f for f in self.recent_files() if f != text]
+        QSettings().setValue("recentFiles", files[:MAX_RECENT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for i, f in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1} {Path(f).name}")
+            action.setToolTip(f)
+            action.triggered.connect(lambda _=False, p=f: self.maybe_save() and self.load_file(p))
+        if not files:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+
+    # ---- edit ------------------------------------------------------------
+    def randomize(self) -> None:
+        seed, ok = QInputDialog.getInt(self, "Randomize weights", "Seed (the same seed gives the same weights):", 0, 0)
+        if ok:
+            self.model.randomize(seed)
+
+    def reset(self) -> None:
+        if not self._baseline.equals(self.model.document()):
+            self.model.replace_document(self._baseline, "Reset to last opened")
+
+    # ---- help ------------------------------------------------------------
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About attnviz",
+            f"<b>attnviz {__version__}</b><p>Self-attention, every number visible and editable: "
+            "embeddings plus positional encoding, queries, keys and values, similarity scores, "
+            "softmax weights and the weighted sum of values.</p>",
+        )
+
+    def show_primer(self) -> None:
+        self.statusBar().showMessage("The primer is on its way.", 3000)
+
+    def restore_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.setVisible(True)
+
+    # ---- drag and drop ---------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_path(event.mimeData().urls()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_path(event.mimeData().urls())
+        if path is not None and self.maybe_save():
+            event.acceptProposedAction()
+            self.load_file(path)
+
+    # ---- settings --------------------------------------------------------
+    def read_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("geometry", QByteArray())
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = settings.value("windowState", QByteArray())
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        precision = settings.value("precision", 2)
+        with contextlib.suppress(TypeError, ValueError):
+            self.view.set_precision(int(precision))
+
+    def write_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("windowState", self.saveState())
+        settings.setValue("precision", self.view.precision)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.maybe_save():
+            self.write_settings()
+            event.accept()
+        else:
+            event.ignore()
+
+
+_TAB_TIPS = {
+    "W_q": "W_q: x · W_q gives each token's query, what it is looking for",
+    "W_k": "W_k: x · W_k gives each token's key, what it offers to be matched on",
+    "W_v": "W_v: x · W_v gives each token's value, what it contributes once matched",
+    "W_o": "W_o: mixes the concatenated heads back to d_model (optional)",
+}
+
+
+def _dropped_path(urls: list[QUrl]) -> Path | None:
+    for url in urls:
+        if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in weightsfile.FORMATS:
+            return Path(url.toLocalFile())
+    return None
+
+
+def _write_with_qsavefile(path: Path, data: bytes) -> None:
+    f = QSaveFile(str(path))
+    if not f.open(QSaveFile.OpenModeFlag.WriteOnly):
+        raise AttnvizError(f"{path.name}: cannot write there ({f.errorString()})")
+    written = f.write(data)
+    if written != len(data):
+        f.cancelWriting()
+        raise AttnvizError(f"{path.name}: write failed ({f.errorString()}); the previous file is unchanged")
+    if not f.commit():
+        raise AttnvizError(f"{path.name}: could not replace the file ({f.errorString()}); the old one is unchanged")

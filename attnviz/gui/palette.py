@@ -1,0 +1,56 @@
+"""Colours shared by every panel, so a token or a value looks the same everywhere.
+
+Token colours come from a qualitative palette (Okabe–Ito, readable by people
+with colour-vision deficiencies). Values use a diverging blue–white–red map
+centred on zero; attention weights use a sequential white–purple map on [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+_OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+_HEADS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+
+DIVERGING = pg.ColorMap(
+    pos=np.array([0.0, 0.5, 1.0]),
+    color=np.array([[33, 102, 172, 255], [247, 247, 247, 255], [178, 24, 43, 255]], dtype=np.ubyte),
+    name="attnviz-diverging",
+)
+SEQUENTIAL = pg.ColorMap(
+    pos=np.array([0.0, 1.0]),
+    color=np.array([[255, 255, 255, 255], [84, 39, 143, 255]], dtype=np.ubyte),
+    name="attnviz-weights",
+)
+MASKED = QColor("#bdbdbd")
+SELECTION = QColor("#ff9900")
+
+
+def token_color(i: int) -> QColor:
+    return QColor(_OKABE_ITO[i % len(_OKABE_ITO)])
+
+
+def head_color(h: int) -> QColor:
+    return QColor(_HEADS[h % len(_HEADS)])
+
+
+def symmetric_levels(a: np.ndarray) -> tuple[float, float]:
+    """Levels centred on zero so white means 0 in the diverging map."""
+    finite = a[np.isfinite(a)]
+    m = float(np.abs(finite).max()) if finite.size else 1.0
+    m = m if m > 0 else 1.0
+    return -m, m
+
+
+def cell_color(value: float, lo: float, hi: float) -> QColor:
+    """Background colour of a table cell holding ``value`` on levels [lo, hi]."""
+    t = 0.5 if hi <= lo or not np.isfinite(value) else (value - lo) / (hi - lo)
+    return DIVERGING.map(float(np.clip(t, 0.0, 1.0)), mode="qcolor")
+
+
+def text_color_on(bg: QColor) -> QColor:
+    """Black or white, whichever reads better on ``bg``."""
+    luminance = 0.299 * bg.redF() + 0.587 * bg.greenF() + 0.114 * bg.blueF()
+    return QColor("black") if luminance > 0.55 else QColor("white")

@@ -1,0 +1,171 @@
+"""The positional-encoding panel: the sine/cosine pattern added to each token.
+
+A heatmap of PE (positions down, model dimensions across) for at least 32
+positions, so the wave pattern is visible even for a two-token sentence; the
+rows the sentence actually uses are boxed and labelled with its tokens.
+
+The PE rows past the sentence are not in ``model.result`` (which only holds
+the sentence's n rows), so this view asks the engine's
+``positional_encoding`` for them; that is a pure function of (positions,
+d_model, kind), not a recomputation of attention. Everything else it shows
+comes from ``model.result``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPen, QShowEvent
+from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
+
+from attnviz.engine import positional_encoding
+from attnviz.gui.palette import DIVERGING, SELECTION
+from attnviz.gui.view_state import ViewState
+from attnviz.model import DocumentModel
+
+MIN_POSITIONS = 32
+# Beyond this many labelled rows the token names collide; fall back to numbers.
+MAX_TOKEN_LABELS = 40
+
+
+class PositionalEncodingView(QWidget):
+    def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plot:pe")
+        self.model = model
+        self.view = view
+        self._dirty = True
+        self.refresh_count = 0  # lets tests check that hidden views do no work
+
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        self.graphics.setBackground("w")
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot.setTitle("Positional encoding PE[position, dimension]", color="#333")
+        self.plot.setLabel("left", "position")
+        self.plot.setLabel("bottom", "dimension")
+        self.plot.invertY(True)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=DIVERGING, interactive=False, width=14)
+        self.colorbar.setImageItem(self.image)
+        self.graphics.addItem(self.colorbar, row=0, col=1)
+
+        # The sentence's rows: a box over rows 0..n-1, spanning every dimension.
+        self.mark = QGraphicsRectItem()
+        pen = QPen(SELECTION, 2.5)
+        pen.setCosmetic(True)  # stays 2.5 px whatever the zoom
+        self.mark.setPen(pen)
+        self.mark.setZValue(10)
+        self.plot.addItem(self.mark, ignoreBounds=True)
+
+        self.off_label = pg.TextItem("positional encoding is off", color="#b2182b", anchor=(0.5, 0.5))
+        font = self.off_label.textItem.font()
+        font.setPointSize(13)
+        font.setBold(True)
+        self.off_label.setFont(font)
+        self.off_label.setZValue(20)
+        self.plot.addItem(self.off_label, ignoreBounds=True)
+        self.off_label.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+
+        # Config, sentence and size changes all end in resultChanged (documentReset too).
+        model.resultChanged.connect(self._on_change)
+
+    # ---- for tests and export -----------------------------------------
+    def image_data(self) -> np.ndarray:
+        self._ensure_fresh()
+        return np.asarray(self.image.image)
+
+    def marked_rows(self) -> int:
+        """How many rows the sentence box covers (0 when the sentence is empty)."""
+        self._ensure_fresh()
+        return round(self.mark.rect().height()) if self.mark.isVisible() else 0
+
+    def y_tick_labels(self) -> dict[int, str]:
+        """Row -> label currently shown on the position axis."""
+        self._ensure_fresh()
+        return dict(self._ticks)
+
+    def is_off(self) -> bool:
+        return self.off_label.isVisible()
+
+    def export_target(self) -> pg.GraphicsLayout:
+        """The heatmap with its colour bar, for File ▸ Export."""
+        self._ensure_fresh()
+        return self.graphics.ci
+
+    # ---- updating ------------------------------------------------------
+    def _on_change(self) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self._ensure_fresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._ensure_fresh()
+
+    def _ensure_fresh(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self.refresh_count += 1
+        result = self.model.result
+        n = result.n_tokens
+        d_model = self.model.d_model
+        kind = self.model.config.positional_encoding
+        positions = max(n, MIN_POSITIONS)
+        pe = positional_encoding(positions, d_model, kind)
+
+        self.image.setImage(pe, autoLevels=False, levels=(-1.0, 1.0))
+        # Pixel (r, c) covers [c-0.5, c+0.5] x [r-0.5, r+0.5]: cells centre on the ticks.
+        self.image.setRect(QRectF(-0.5, -0.5, d_model, positions))
+        self.plot.setRange(xRange=(-0.5, d_model - 0.5), yRange=(-0.5, positions - 0.5), padding=0)
+
+        self.mark.setRect(QRectF(-0.5, -0.5, d_model, n))
+        self.mark.setVisible(n > 0)
+
+        self._set_ticks(result.tokens, positions, d_model)
+
+        off = kind == "none"
+        self.off_label.setVisible(off)
+        self.off_label.setPos(d_model / 2 - 0.5, positions / 2 - 0.5)
+        self.plot.setTitle(
+            "Positional encoding: off (all zeros)" if off else "Positional encoding PE[position, dimension]",
+            color="#333",
+        )
+
+    def _set_ticks(self, tokens: tuple[str, ...], positions: int, d_model: int) -> None:
+        n = len(tokens)
+        ticks: dict[int, str] = {}
+        if n <= MAX_TOKEN_LABELS:
+            ticks.update({i: f"{_short(tok)}  {i}" for i, tok in enumerate(tokens)})
+        step = _tick_step(positions)
+        for p in range(0, positions, step):
+            ticks.setdefault(p, str(p))
+        self._ticks = ticks
+        self.plot.getAxis("left").setTicks([sorted(ticks.items())])
+        x_step = _tick_step(d_model)
+        self.plot.getAxis("bottom").setTicks([[(c, str(c)) for c in range(0, d_model, x_step)]])
+
+
+def _tick_step(count: int) -> int:
+    """A round step giving at most ~16 numbered ticks."""
+    for step in (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 256, 512, 1024):
+        if count / step <= 16:
+            return step
+    return max(1, count // 16)
+
+
+def _short(token: str, limit: int = 12) -> str:
+    return token if len(token) <= limit else token[: limit - 1] + "…"
+

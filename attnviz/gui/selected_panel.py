@@ -1,0 +1,92 @@
+"""Bar chart of the selected query token's softmax weights over the key tokens."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtWidgets import QWidget
+
+from attnviz.gui.heatmap import MAX_NUMBERED
+from attnviz.gui.numbers import format_number
+from attnviz.gui.palette import MASKED, token_color
+from attnviz.gui.view_state import ViewState
+from attnviz.model import DocumentModel
+
+
+def _label_font() -> QFont:
+    font = QFont()
+    font.setPointSize(9)
+    return font
+
+
+class SelectedWeightsPanel(pg.PlotWidget):
+    def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background="w")
+        self.setObjectName("plot:selected")
+        self.setToolTip("How much the selected token attends to each token: one row of the softmax weights.")
+        self.model, self.view = model, view
+        self._dirty = True
+        self.refresh_count = 0
+        plot = self.getPlotItem()
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(False, False)
+        plot.setYRange(0, 1.1, padding=0)
+        plot.setLabel("left", "softmax weight")
+        plot.showGrid(y=True, alpha=0.25)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
+        plot.addItem(self.bars)
+        self._texts: list[pg.TextItem] = []
+        self._ticks: list[tuple[int, str]] = []
+        model.resultChanged.connect(self.refresh)
+        view.headChanged.connect(self.refresh)
+        view.tokenChanged.connect(self.refresh)
+        view.precisionChanged.connect(self.refresh)
+
+    def heights(self) -> np.ndarray:
+        """The bar heights shown, for tests and export."""
+        return np.asarray(self.bars.opts.get("height", []), dtype=float)
+
+    def refresh(self) -> None:
+        if not self.isVisible():
+            self._dirty = True
+            return
+        self._dirty = False
+        self.refresh_count += 1
+        r, i, h = self.model.result, self.view.token, min(self.view.head, self.model.n_heads - 1)
+        plot = self.getPlotItem()
+        if not 0 <= i < r.n_tokens:
+            self.bars.setOpts(x=[], height=[])
+            plot.setTitle("Type a sentence to see its weights")
+            self._show_numbers([], [])
+            return
+        w = r.weights[h, i]
+        masked = np.isneginf(r.logits[h, i])
+        x = np.arange(r.n_tokens)
+        brushes = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
+        self.bars.setOpts(x=x, height=w, brushes=brushes, pens=brushes)
+        plot.setTitle(f"How much {r.tokens[i]!r} attends to each token (head {h + 1})", color="#222", size="10pt")
+        ticks = list(enumerate(r.tokens))
+        if ticks != self._ticks:
+            self._ticks = ticks
+            plot.getAxis("bottom").setTicks([ticks])
+            plot.setXRange(-0.6, max(r.n_tokens, 1) - 0.4, padding=0)
+        self._show_numbers(x if r.n_tokens <= MAX_NUMBERED else [], w)
+
+    def _show_numbers(self, x, w) -> None:
+        while len(self._texts) < len(x):
+            text = pg.TextItem(anchor=(0.5, 1.0), color="#222")
+            text.setFont(_label_font())
+            self.getPlotItem().addItem(text)
+            self._texts.append(text)
+        for k, text in enumerate(self._texts):
+            text.setVisible(k < len(x))
+            if k < len(x):
+                text.setText(format_number(float(w[k]), self.view.precision))
+                text.setPos(float(x[k]), float(w[k]))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()

@@ -1,0 +1,455 @@
+"""The calculation panel prints the engine's numbers, and they are the right numbers.
+
+The check is independent: the numbers are parsed back from the panel's plain
+text and compared with attention computed here, in NumPy, from the formulas
+(x = embedding + sinusoidal PE, q = x W_q, …), not with the engine's arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QUrl
+
+from attnviz.engine import Config, Document
+from attnviz.gui.calculation_panel import (
+    EMPTY_MESSAGE,
+    CalculationPanel,
+    fmt,
+    parse_number,
+    parse_source,
+)
+from attnviz.gui.view_state import ViewState
+from attnviz.model import DocumentModel
+
+WORDS = ("alpha", "beta", "gamma", "delta", "omega", "kappa")
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "lets-go.json"
+NUM = r"[−-]?\d+(?:\.\d+)?"
+
+
+# ---- documents and an independent reference --------------------------------
+def random_doc(seed: int, d_model: int, d_k: int, d_v: int, heads: int, n: int, *, W_o: bool = False,
+               **config) -> Document:
+    rng = np.random.default_rng(seed)
+    sentence = " ".join(rng.choice(WORDS, size=n))
+    W_o_m = rng.normal(size=(heads * d_v, d_model)).round(2) if W_o else None
+    return Document(
+        vocab=WORDS,
+        embeddings=rng.normal(size=(len(WORDS), d_model)).round(2),
+        W_q=rng.normal(size=(heads, d_model, d_k)).round(2),
+        W_k=rng.normal(size=(heads, d_model, d_k)).round(2),
+        W_v=rng.normal(size=(heads, d_model, d_v)).round(2),
+        W_o=W_o_m,
+        config=Config(**config),
+        sentence=sentence,
+    )
+
+
+def reference(doc: Document) -> dict[str, np.ndarray]:
+    """Attention from the formulas, for known words split on spaces."""
+    words = doc.sentence.lower().split()
+    n, d = len(words), doc.d_model
+    emb = np.array([doc.embeddings[doc.vocab.index(w)] for w in words])
+    pe = np.zeros((n, d))
+    if doc.config.positional_encoding == "sinusoidal":
+        for p in range(n):
+            for c in range(d):
+                angle = p / 10000 ** ((c - c % 2) / d)
+                pe[p, c] = math.sin(angle) if c % 2 == 0 else math.cos(angle)
+    x = emb + pe
+    out: dict[str, list] = {k: [] for k in ("q", "k", "v", "scores", "weights", "heads")}
+    for h in range(doc.n_heads):
+        q, k, v = x @ doc.W_q[h], x @ doc.W_k[h], x @ doc.W_v[h]
+        s = q @ k.T
+        logits = s / (math.sqrt(doc.d_k) if doc.config.scale else 1.0) / doc.config.temperature
+        if doc.config.causal:
+            logits = np.where(np.arange(n)[None, :] > np.arange(n)[:, None], -np.inf, logits)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        w = e / e.sum(axis=1, keepdims=True)
+        for name, val in zip(("q", "k", "v", "scores", "weights", "heads"), (q, k, v, s, w, w @ v), strict=True):
+            out[name].append(val)
+    ref = {name: np.array(vals) for name, vals in out.items()}
+    y = np.concatenate([ref["heads"][h] for h in range(doc.n_heads)], axis=1)
+    if doc.W_o is not None:
+        y = y @ doc.W_o
+    if doc.config.residual:
+        y = y + x
+    ref.update(embeddings=emb, pe=pe, x=x, output=y)
+    return ref
+
+
+# ---- parsing the plain text --------------------------------------------------
+def sections(text: str) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    current = 0
+    for line in text.splitlines():
+        m = re.match(r"^(\d)\. ", line)
+        if m:
+            current = int(m.group(1))
+        out.setdefault(current, []).append(line.strip())
+    return out
+
+
+def numbers(s: str) -> list[float]:
+    return [parse_number(t) for t in re.findall(NUM, s)]
+
+
+def bracket(line: str, index: int = -1) -> list[float]:
+    return numbers(re.findall(r"\[([^\]]*)\]", line)[index])
+
+
+def line_starting(lines: list[str], prefix: str) -> str:
+    found = [ln for ln in lines if ln.startswith(prefix)]
+    assert found, f"no line starts with {prefix!r}"
+    return found[0]
+
+
+def signed_sum(s: str) -> float:
+    """``"0.63 − 0.04 + 1.00"`` → 1.59."""
+    s = s.strip().replace(" − ", " + −")
+    return sum(parse_number(t) for t in s.split(" + "))
+
+
+def parse_panel(text: str) -> dict:
+    sec = sections(text)
+    got: dict = {}
+    s1 = sec[1]
+    got["embedding"] = numbers(line_starting(s1, "embedding")[len("embedding"):])
+    got["pe"] = numbers(line_starting(s1, "+ position")[len("+ position"):])
+    got["x"] = numbers(line_starting(s1, "= x")[len("= x"):])
+    for name in "qkv":
+        got[name] = bracket(line_starting(sec[2], f"{name} = x · W_{name}"))
+    rows = [ln for ln in sec[2] if ln.startswith("#")]
+    if all(r.count("[") == 2 for r in rows):  # one table: token, k, v
+        got["k_all"] = [bracket(r, 0) for r in rows]
+        got["v_all"] = [bracket(r, 1) for r in rows]
+    else:  # long vectors: a table of keys, then one of values
+        half = len(rows) // 2
+        got["k_all"] = [bracket(r) for r in rows[:half]]
+        got["v_all"] = [bracket(r) for r in rows[half:]]
+    got["scores"], got["masked"] = [], []
+    for ln in (ln for ln in sec[3] if ln.startswith("#")):
+        dot, _, tail = ln.partition("  →")
+        got["scores"].append(parse_number(dot.rsplit(" = ", 1)[1]))
+        got["masked"].append("masked" in tail)
+    got["weight_rows"] = [ln for ln in sec[4] if ln.startswith("#")]
+    got["weights"] = [numbers(ln)[-1] for ln in got["weight_rows"]]
+    got["sum_weights_line"] = line_starting(sec[4], "Σ weights =")
+    got["head"] = bracket(next(ln for ln in sec[5] if re.match(r"y = head \d+ output", ln)))
+    final = [ln for ln in sec[5] if ln.startswith("output =") or "final output" in ln]
+    got["output"] = bracket(final[-1])
+    dot = re.compile(r"^\s*(?:[qkvy][₀-₉]+|out[₀-₉]+|#\d+ .*?: q · k) = ")
+    got["dot_lines"] = [ln.partition("  →")[0] for ln in text.splitlines() if dot.match(ln)]
+    return got
+
+
+# ---- fixtures ----------------------------------------------------------------
+def make_panel(qtbot, doc: Document, *, show: bool = False) -> tuple[DocumentModel, ViewState, CalculationPanel]:
+    model = DocumentModel(doc)
+    view = ViewState(model)
+    panel = CalculationPanel(model, view)
+    qtbot.addWidget(panel)
+    if show:
+        panel.resize(700, 900)
+        panel.show()
+        qtbot.waitExposed(panel)
+    return model, view, panel
+
+
+SHAPES = [
+    # seed, d_model, d_k, d_v, heads, n, W_o, config
+    (1, 2, 2, 2, 1, 2, False, {}),
+    (2, 3, 2, 4, 2, 4, False, {"causal": True}),
+    (3, 4, 3, 2, 2, 3, True, {"temperature": 0.5}),
+    (4, 5, 5, 5, 1, 5, False, {"scale": False, "residual": True}),
+    (5, 6, 4, 3, 2, 3, True, {"residual": True, "causal": True, "temperature": 2.0}),
+    (6, 10, 10, 10, 1, 3, False, {}),  # d > 8: the sums fold
+    (7, 10, 9, 5, 2, 10, True, {"causal": True, "positional_encoding": "none"}),  # n > 8 folds step 5 too
+    (8, 1, 1, 1, 1, 1, False, {}),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"seed{s[0]}")
+@pytest.mark.parametrize("show_terms", [False, True])
+def test_numbers_match_independent_computation(qtbot, shape, show_terms):
+    seed, d_model, d_k, d_v, heads, n, W_o, config = shape
+    doc = random_doc(seed, d_model, d_k, d_v, heads, n, W_o=W_o, **config)
+    _, view, panel = make_panel(qtbot, doc)
+    view.set_precision(6)
+    panel.set_show_terms(show_terms)
+    ref = reference(doc)
+    tol = 0.5e-6 + 1e-12
+    for h in range(heads):
+        view.set_head(h)
+        for i in range(n):
+            view.set_token(i)
+            got = parse_panel(panel.to_plain_text())
+            np.testing.assert_allclose(got["embedding"], ref["embeddings"][i], atol=tol)
+            np.testing.assert_allclose(got["pe"], ref["pe"][i], atol=tol)
+            np.testing.assert_allclose(got["x"], ref["x"][i], atol=tol)
+            for name in "qkv":
+                np.testing.assert_allclose(got[name], ref[name][h, i], atol=tol)
+            np.testing.assert_allclose(got["k_all"], ref["k"][h], atol=tol)
+            np.testing.assert_allclose(got["v_all"], ref["v"][h], atol=tol)
+            np.testing.assert_allclose(got["scores"], ref["scores"][h, i], atol=tol)
+            np.testing.assert_allclose(got["weights"], ref["weights"][h, i], atol=tol)
+            np.testing.assert_allclose(got["head"], ref["heads"][h, i], atol=tol)
+            np.testing.assert_allclose(got["output"], ref["output"][i], atol=tol)
+            assert got["dot_lines"]
+            check_dot_lines(got["dot_lines"], digits=6)
+            check_weights_sum(got["sum_weights_line"], digits=6)
+            if config.get("causal"):
+                assert got["masked"] == [j > i for j in range(n)]
+                for j, row in enumerate(got["weight_rows"]):
+                    assert ("masked" in row) == (j > i)
+                    if j > i:
+                        assert numbers(row)[-1] == 0.0
+
+
+def check_dot_lines(lines: list[str], digits: int) -> None:
+    """Each printed a·b rounds to its printed product, and the products sum to the printed result."""
+    unit = 10.0**-digits
+    for ln in lines:
+        parts = ln.split(" = ")
+        if len(parts) == 2:  # folded: just "q₁ = 0.59"
+            continue
+        if "·" not in ln:  # plain addends, "out₁ = y₁ + x₁ = r": products are the addends themselves
+            parts.insert(-1, parts[-2].replace(" + (−", " − ").replace(")", ""))
+        terms, products, result = parts[-3], parts[-2], parse_number(parts[-1])
+        addends = terms.split(" + ")
+        printed = [parse_number(t) for t in products.replace(" − ", " + −").split(" + ")]
+        assert len(addends) == len(printed), ln
+        for term, p in zip(addends, printed, strict=True):
+            if "·" in term:
+                a, b = (parse_number(f.strip("()")) for f in term.split("·"))
+                # a and b are themselves rounded: allow their rounding error times the other factor
+                assert abs(a * b - p) <= unit * (0.5 + abs(a) + abs(b)), (ln, term)
+        assert abs(sum(printed) - result) <= unit * (0.5 * len(printed) + 0.5) + 1e-12, ln
+
+
+def check_weights_sum(line: str, digits: int) -> None:
+    _, addends, total = line.split(" = ")
+    unit = 10.0**-digits
+    assert abs(parse_number(total) - 1.0) <= 0.5 * unit
+    assert abs(signed_sum(addends) - 1.0) <= 0.5 * unit * (addends.count(" + ") + 1) + 1e-12
+
+
+def test_fold_hides_terms_for_long_sums(qtbot):
+    doc = random_doc(11, 10, 10, 10, 1, 3)
+    _, _, panel = make_panel(qtbot, doc)
+    folded = panel.to_plain_text()
+    assert "q₁ = " not in folded and "terms folded" in folded
+    assert "toggle:terms" in panel.to_html()
+    panel._on_anchor(QUrl("toggle:terms"))
+    assert panel.show_terms
+    shown = panel.to_plain_text()
+    assert "q₁₀ = " in shown and "·" in shown
+
+
+def test_small_dimensions_print_terms(qtbot):
+    doc = random_doc(12, 2, 2, 2, 1, 2)
+    _, _, panel = make_panel(qtbot, doc)
+    text = panel.to_plain_text()
+    for name in ("q₁", "q₂", "k₁", "v₂", "y₁"):
+        assert re.search(rf"^\s*{name} = {NUM}·\(?{NUM}\)? \+ ", text, re.M), name
+    assert "terms folded" not in text
+
+
+@pytest.mark.skipif(not EXAMPLE.exists(), reason="lets-go example not written yet")
+def test_lets_go_example(qtbot):
+    from attnviz.engine.examples import load_example
+
+    doc = load_example("lets-go")
+    _, view, panel = make_panel(qtbot, doc)
+    view.set_precision(6)
+    ref = reference(doc)
+    for i in range(len(doc.sentence.split())):
+        view.set_token(i)
+        got = parse_panel(panel.to_plain_text())
+        np.testing.assert_allclose(got["x"], ref["x"][i], atol=1e-6)
+        np.testing.assert_allclose(got["q"], ref["q"][0, i], atol=1e-6)
+        np.testing.assert_allclose(got["weights"], ref["weights"][0, i], atol=1e-6)
+        np.testing.assert_allclose(got["head"], ref["heads"][0, i], atol=1e-6)
+
+
+def test_steps_hold_engine_values_and_strings(qtbot):
+    doc = random_doc(13, 3, 2, 2, 2, 3, causal=True)
+    model, view, panel = make_panel(qtbot, doc)
+    view.set_head(1)
+    view.set_token(1)
+    steps = panel.steps()
+    assert [s["key"] for s in steps] == ["input", "qkv", "similarity", "softmax", "output"]
+    r = model.result
+    assert steps[1]["values"]["q"] == r.q[1, 1].tolist()
+    assert steps[3]["values"]["weights"] == r.weights[1, 1].tolist()
+    assert steps[2]["values"]["masked"] == [False, False, True]
+    for s in steps:
+        for num in s["numbers"]:
+            assert num["text"] == fmt(num["value"], view.precision)
+    weights = [num for num in steps[3]["numbers"] if num["source"] and num["source"][0] == "weights"]
+    assert [n["value"] for n in weights] == r.weights[1, 1].tolist()
+    assert [n["source"] for n in weights] == [("weights", 1, 1, j) for j in range(3)]
+
+
+def test_unknown_word_is_noted(qtbot):
+    doc = random_doc(14, 2, 2, 2, 1, 2).replace(sentence="alpha zebra")
+    _, view, panel = make_panel(qtbot, doc)
+    view.set_token(1)
+    text = panel.to_plain_text()
+    assert "not in vocabulary: a fixed vector derived from the word" in text
+    # its embedding is not a table cell, so it is not a link
+    assert not any(s and s[0] == "embeddings" for s in (n["source"] for n in panel.steps()[0]["numbers"]))
+    view.set_token(0)
+    assert "not in vocabulary" not in panel.to_plain_text()
+
+
+def test_updates_on_token_head_and_cell_change(qtbot):
+    doc = random_doc(15, 3, 2, 2, 2, 3)
+    model, view, panel = make_panel(qtbot, doc, show=True)
+    qtbot.waitUntil(lambda: "Query token" in panel.text.toPlainText())
+    before = panel.text.toPlainText()
+    view.set_token(2)
+    qtbot.waitUntil(lambda: "word 3 of 3" in panel.text.toPlainText())
+    view.set_head(1)
+    qtbot.waitUntil(lambda: "head 2 of 2" in panel.text.toPlainText())
+    assert panel.text.toPlainText() != before
+    view.set_precision(4)
+    # W_q[1][0, 0] appears as the second factor of q₁'s first term
+    model.set_cell("W_q", 1, 0, 0, 7.125)
+    qtbot.waitUntil(lambda: "·7.1250" in panel.text.toPlainText())
+    assert fmt(model.result.q[1, 2, 0], 4) in panel.text.toPlainText()
+
+
+def test_clicking_a_number_requests_its_source(qtbot):
+    doc = random_doc(16, 2, 2, 2, 2, 3, W_o=True)
+    model, view, panel = make_panel(qtbot, doc)
+    view.set_head(1)
+    view.set_token(2)
+    page = panel.to_html()
+    hrefs = set(re.findall(r'href="(src:[^"]+)"', page))
+    assert "src:W_q:1:0:0" in hrefs  # W_q, head 1, row 0, col 0
+    assert "src:scores:1:2:0" in hrefs and "src:weights:1:2:1" in hrefs
+    assert "src:W_o:-1:3:1" in hrefs and "src:output:-1:2:1" in hrefs
+    vocab_row = model.result.token_ids[2]
+    assert f"src:embeddings:-1:{vocab_row}:1" in hrefs
+    for href in sorted(hrefs):
+        with qtbot.waitSignal(panel.sourceRequested) as blocker:
+            panel.text.anchorClicked.emit(QUrl(href))
+        assert tuple(blocker.args) == parse_source(href)
+    with qtbot.assertNotEmitted(panel.sourceRequested):
+        panel._on_anchor(QUrl("https://example.com"))
+    assert 'a.src { color:' in panel.text.document().defaultStyleSheet()
+
+
+def test_precision_spin_box_sets_digits(qtbot):
+    doc = random_doc(17, 2, 2, 2, 1, 2)
+    _, view, panel = make_panel(qtbot, doc, show=True)
+    box = panel.findChild(type(panel.precision_box), "calc:precision")
+    assert box is panel.precision_box and (box.minimum(), box.maximum()) == (2, 6)
+    for digits in (2, 5, 3):
+        box.setValue(digits)
+        assert view.precision == digits
+        qtbot.waitUntil(lambda d=digits: re.search(rf"q = x · W_q = \[{NUM}", panel.text.toPlainText())
+                        and all(len(t.split(".")[1]) == d
+                                for t in re.findall(NUM, bracket_text(panel.text.toPlainText()))))
+    view.set_precision(4)
+    assert box.value() == 4
+
+
+def bracket_text(text: str) -> str:
+    return re.search(r"q = x · W_q = \[([^\]]*)\]", text).group(1)
+
+
+def test_empty_sentence(qtbot):
+    doc = random_doc(18, 2, 2, 2, 1, 2)
+    model, _, panel = make_panel(qtbot, doc, show=True)
+    model.set_sentence("")
+    qtbot.waitUntil(lambda: EMPTY_MESSAGE in panel.text.toPlainText())
+    assert panel.steps() == []
+    assert EMPTY_MESSAGE in panel.to_plain_text() and EMPTY_MESSAGE in panel.to_markdown()
+    model.set_sentence("beta")
+    qtbot.waitUntil(lambda: "Query token" in panel.text.toPlainText())
+
+
+def test_hidden_panel_does_not_regenerate_until_shown(qtbot):
+    doc = random_doc(19, 2, 2, 2, 2, 3)
+    model, view, panel = make_panel(qtbot, doc)
+    assert panel.regenerations == 0
+    model.set_cell("W_q", 0, 0, 0, 3.5)
+    view.set_token(1)
+    view.set_head(1)
+    view.set_precision(3)
+    qtbot.wait(20)
+    assert panel.regenerations == 0
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.regenerations == 1
+    assert "word 2 of 3" in panel.text.toPlainText() and "head 2 of 2" in panel.text.toPlainText()
+    panel.hide()
+    model.set_cell("W_q", 0, 0, 0, 4.5)
+    qtbot.wait(20)
+    assert panel.regenerations == 1
+    panel.show()
+    assert panel.regenerations == 2
+
+
+def test_burst_of_signals_costs_one_regeneration(qtbot):
+    doc = random_doc(20, 2, 2, 2, 2, 3)
+    _, view, panel = make_panel(qtbot, doc, show=True)
+    start = panel.regenerations
+    view.set_token(2)
+    view.set_head(1)
+    view.set_precision(3)
+    qtbot.waitUntil(lambda: panel.regenerations > start)
+    qtbot.wait(20)
+    assert panel.regenerations == start + 1
+
+
+def test_scroll_position_is_kept(qtbot):
+    doc = random_doc(21, 4, 4, 4, 1, 6, causal=True)
+    model, _, panel = make_panel(qtbot, doc, show=True)
+    panel.resize(500, 300)
+    qtbot.waitUntil(lambda: panel.text.verticalScrollBar().maximum() > 200)
+    bar = panel.text.verticalScrollBar()
+    bar.setValue(150)
+    start = panel.regenerations
+    model.set_cell("W_v", 0, 1, 1, 0.5)
+    qtbot.waitUntil(lambda: panel.regenerations > start)
+    assert bar.value() == 150
+
+
+def test_exports(qtbot):
+    doc = random_doc(22, 2, 2, 2, 2, 2, W_o=True, residual=True)
+    _, _, panel = make_panel(qtbot, doc)
+    md = panel.to_markdown()
+    assert "### 1. Input" in md and "### 5. Output" in md
+    assert "|---|" in md and re.search(rf"`{NUM}`", md)
+    assert "**alpha**" in md or "**beta**" in md or any(f"**{w}**" in md for w in WORDS)
+    text = panel.to_plain_text()
+    assert "`" not in text and "<" not in text
+    assert "all heads together" in text and "residual" in text
+
+
+def test_token_names_are_in_token_colours(qtbot):
+    from attnviz.gui.palette import token_color
+
+    doc = random_doc(23, 2, 2, 2, 1, 3)
+    _, _, panel = make_panel(qtbot, doc)
+    page = panel.to_html()
+    for j in range(3):
+        assert f"background-color:{token_color(j).name()}" in page
+
+
+def test_fmt_and_parse():
+    assert fmt(-1.5, 2) == "−1.50"
+    assert fmt(-0.001, 2) == "0.00"
+    assert fmt(0.125, 0) == "0"
+    assert fmt(float("-inf"), 2) == "−∞"
+    for x in (0.0, 1.23456, -7.5, 1e3):
+        assert parse_number(fmt(x, 4)) == pytest.approx(x, abs=0.5e-4)
+    assert parse_source("src:W_q:0:1:0") == ("W_q", 0, 1, 0)
+    assert parse_source("toggle:terms") is None

@@ -1,0 +1,171 @@
+"""File ▸ Export helpers: valid PNG/SVG, exact CSV round trip, clean failures."""
+
+import csv
+import io
+import os
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QLabel
+
+from attnviz.engine import AttnvizError
+from attnviz.gui.export import export_matrix_csv, export_plot, export_text, matrix_to_csv
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def plot(qtbot):
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(400, 300)
+    w.plot([0, 1, 2, 3], [1, 3, 2, 4])
+    img = pg.ImageItem(np.arange(12.0).reshape(3, 4))
+    w.addItem(img)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def check_png(path):
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    img = QImage(str(path))
+    assert not img.isNull() and img.width() > 0 and img.height() > 0
+
+
+def check_svg(path):
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg")
+
+
+def test_png_from_plot_widget_and_item(plot, tmp_path):
+    export_plot(plot, tmp_path / "a.png")
+    check_png(tmp_path / "a.png")
+    export_plot(plot.getPlotItem(), tmp_path / "b.PNG")
+    check_png(tmp_path / "b.PNG")
+
+
+def test_svg_from_plot_is_xml(plot, tmp_path):
+    export_plot(plot, tmp_path / "a.svg")
+    check_svg(tmp_path / "a.svg")
+
+
+def test_plain_widget(qtbot, tmp_path):
+    label = QLabel("softmax → weights")
+    qtbot.addWidget(label)
+    label.resize(200, 50)
+    export_plot(label, tmp_path / "w.png")
+    check_png(tmp_path / "w.png")
+    export_plot(label, tmp_path / "w.svg")
+    check_svg(tmp_path / "w.svg")
+
+
+def test_unknown_extension(plot, tmp_path):
+    with pytest.raises(AttnvizError) as err:
+        export_plot(plot, tmp_path / "a.jpg")
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_folder_png(plot, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(AttnvizError) as err:
+            export_plot(plot, locked / "a.png")
+        assert "\n" not in str(err.value)
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_missing_folder_is_one_line_error_and_no_file(plot, tmp_path):
+    target = tmp_path / "no" / "such" / "dir" / "a.png"
+    for call in (
+        lambda: export_plot(plot, target),
+        lambda: export_text(target.with_suffix(".md"), "x"),
+        lambda: export_matrix_csv(target.with_suffix(".csv"), np.zeros((1, 1)), ["a"], ["b"]),
+    ):
+        with pytest.raises(AttnvizError) as err:
+            call()
+        msg = str(err.value)
+        assert "\n" not in msg and "cannot write" in msg
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parent_is_a_file(plot, tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(AttnvizError) as err:
+        export_plot(plot, blocker / "a.svg")
+    assert "\n" not in str(err.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "calc.md"
+    target.write_text("old", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.write_text", boom)
+    with pytest.raises(AttnvizError, match="No space left"):
+        export_text(target, "new")
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["calc.md"]
+
+
+def parse(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    return header, [r[0] for r in body], np.array([[float(x) for x in r[1:]] for r in body])
+
+
+def test_csv_round_trip_exact_with_awkward_labels():
+    rng = np.random.default_rng(3)
+    m = rng.normal(size=(3, 4)) * 10.0 ** rng.integers(-8, 8, size=(3, 4))
+    m[0, 1] = -np.inf
+    m[2, 3] = 1 / 3
+    rows = [",", 'say "hi"', "Let's"]
+    cols = ["a,b", ",", "naïve", "\n"]
+    header, labels, values = parse(matrix_to_csv(m, rows, cols))
+    assert header == ["", *cols]
+    assert labels == rows
+    assert np.array_equal(values, m)
+    assert "-inf" in matrix_to_csv(m, rows, cols)
+
+
+def test_export_matrix_csv_file(tmp_path):
+    m = np.array([[0.1, 0.2], [0.7, -np.inf]])
+    path = tmp_path / "weights.csv"
+    export_matrix_csv(path, m, ["go", ","], ["go", ","])
+    with open(path, newline="", encoding="utf-8") as f:
+        _, labels, values = parse(f.read())
+    assert labels == ["go", ","]
+    assert np.array_equal(values, m)
+
+
+def test_csv_shape_mismatch():
+    with pytest.raises(AttnvizError):
+        matrix_to_csv(np.zeros((2, 2)), ["a"], ["b", "c"])
+    with pytest.raises(AttnvizError):
+        matrix_to_csv(np.zeros(3), ["a", "b", "c"], ["x"])
+
+
+def test_export_text_utf8(tmp_path):
+    text = "# Query for “it”\n\nq·k / √d_k = 0.5\n"
+    path = tmp_path / "calc.md"
+    export_text(path, text)
+    assert path.read_bytes() == text.encode("utf-8")
+    # Not the private 0600 of the temporary file: what a plain open() would give.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -1,0 +1,242 @@
+"""The main window driven as a user drives it: typing, editing cells, toggling options."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from attnviz.engine.examples import load_example
+
+
+def reference_weights(emb, W_q, W_k, scale=True, temperature=1.0, causal=False, pe=True):
+    """Scaled dot-product attention weights for one head, written from the formula."""
+    n, d = emb.shape
+    x = emb.copy()
+    if pe:
+        for p in range(n):
+            for i in range(d):
+                x[p, i] += math.sin(p / 10000 ** (i / d)) if i % 2 == 0 else math.cos(p / 10000 ** ((i - 1) / d))
+    q, k = x @ W_q, x @ W_k
+    logits = q @ k.T / (math.sqrt(W_q.shape[1]) if scale else 1.0) / temperature
+    if causal:
+        logits[np.triu_indices(n, 1)] = -np.inf
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def window_weights(window, **options):
+    doc = window.model.document()
+    rows = [doc.vocab.index(t.lower()) for t in window.model.result.tokens]
+    return reference_weights(doc.embeddings[rows], doc.W_q[window.view.head], doc.W_k[window.view.head], **options)
+
+
+def shown(panel):
+    """What a heatmap shows, with masked cells (NaN in the image) as 0 weight."""
+    return np.nan_to_num(panel.image_data().astype(float), nan=0.0)
+
+
+def matches(panel, expected) -> bool:
+    """The panel shows ``expected`` (shapes may lag one event-loop turn behind)."""
+    a = shown(panel)
+    return a.shape == expected.shape and np.allclose(a, expected, rtol=1e-6, atol=1e-12)
+
+
+def test_opens_on_lets_go_with_every_panel_showing_its_numbers(window):
+    assert window.model.result.tokens == ("Let's", "go")
+    assert "lets-go" in window.windowTitle()
+    np.testing.assert_allclose(shown(window.weights), window_weights(window), rtol=1e-6)
+    assert window.weights.numbers() and all(n for n in window.weights.numbers())
+
+
+def test_typing_a_sentence_retokenizes_everything(window, qtbot):
+    window.sentence_edit.end(False)
+    qtbot.keyClicks(window.sentence_edit, " now, pizza!")
+    qtbot.waitUntil(lambda: window.model.result.n_tokens == 6)
+    assert window.model.result.tokens == ("Let's", "go", "now", ",", "pizza", "!")
+    embeddings = window.tables["embeddings"].model()
+    qtbot.waitUntil(lambda: embeddings.rowCount() == 6)
+    assert embeddings.headerData(2, Qt.Orientation.Vertical).endswith("now*")  # unknown word marked
+    qtbot.waitUntil(lambda: window.scores.image_data().shape == (6, 6))
+    assert window.weights.image_data().shape == (6, 6)
+    assert "pizza" in window.sentence.chips.text()
+    # one undo step for the whole run of typing
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: window.model.result.tokens == ("Let's", "go"))
+    assert window.sentence_edit.text() == "Let's go"
+
+
+def test_editing_a_weight_cell_updates_the_heatmaps_as_the_formula_says(window, qtbot):
+    table = window.tables["W_q"].model()
+    assert table.setData(table.index(0, 1), "1.5", Qt.ItemDataRole.EditRole)
+    assert window.model.document().W_q[0, 0, 1] == 1.5
+    expected = window_weights(window)
+    qtbot.waitUntil(lambda: matches(window.weights, expected))
+    doc = window.model.document()
+    rows = [doc.vocab.index(t.lower()) for t in window.model.result.tokens]
+    x = window.model.result.x
+    np.testing.assert_allclose(x - window.model.result.pe, doc.embeddings[rows])
+    scores = (x @ doc.W_q[0]) @ (x @ doc.W_k[0]).T
+    np.testing.assert_allclose(window.scores.image_data(), scores, rtol=1e-6)
+    assert table.data(table.index(0, 1)) == "1.50"
+
+
+@pytest.mark.parametrize("text", ["abc", "nan", "inf", "1e999", "", "--1"])
+def test_invalid_cell_text_is_refused_and_explained(window, qtbot, text):
+    table = window.tables["W_k"].model()
+    before = window.model.document()
+    with qtbot.waitSignal(table.editRejected) as refusal:
+        assert not table.setData(table.index(1, 0), text, Qt.ItemDataRole.EditRole)
+    assert "W_k[1, 0]" in refusal.args[1] and "\n" not in refusal.args[1]
+    assert window.model.document().equals(before)
+    assert window.model.undo_stack.count() == 0
+    assert "W_k[1, 0]" in window.statusBar().currentMessage()
+
+
+def test_editing_through_the_cell_editor(window, qtbot):
+    view = window.tables["W_v"]
+    window.tabs.setCurrentWidget(view)
+    index = view.model().index(1, 1)
+    view.setCurrentIndex(index)
+    view.edit(index)
+    editor = view.findChild(type(window.sentence_edit), "cellEditor")
+    assert editor is not None
+    editor.selectAll()
+    qtbot.keyClicks(editor, "-0.25")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.model.document().W_v[0, 1, 1] == -0.25)
+
+
+def test_undo_and_redo_round_trip_exact_values(window, qtbot):
+    original = window.model.document()
+    table = window.tables["embeddings"].model()
+    table.setData(table.index(0, 0), "3.25")
+    table.setData(table.index(0, 0), "4.5")  # same cell: merges into one step
+    window.tables["W_k"].model().setData(window.tables["W_k"].model().index(0, 0), "2")
+    edited = window.model.document()
+    assert window.isWindowModified() and window.model.undo_stack.count() == 2
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert window.model.document().equals(original)
+    assert not window.isWindowModified()
+    window.redo_action.trigger()
+    window.redo_action.trigger()
+    assert window.model.document().equals(edited)
+    qtbot.waitUntil(lambda: matches(window.weights, window_weights(window)))
+
+
+def test_options_change_the_weights_as_the_formula_says(window, qtbot):
+    window.sentence_edit.setText("")
+    qtbot.keyClicks(window.sentence_edit, "let's go go let's")
+    window.options.scale.click()
+    qtbot.waitUntil(lambda: matches(window.weights, window_weights(window, scale=False)))
+    window.options.causal.click()
+    expected = window_weights(window, scale=False, causal=True)
+    qtbot.waitUntil(lambda: matches(window.weights, expected))
+    assert np.isnan(window.weights.image_data()[0, 1])  # masked cells are shown apart
+    assert "masked" in window.weights.numbers()
+    window.options.temperature.setValue(0.5)
+    expected = window_weights(window, scale=False, causal=True, temperature=0.5)
+    qtbot.waitUntil(lambda: matches(window.weights, expected))
+    assert window.model.config.temperature == 0.5
+    assert window.options.slider.value() == round(math.log10(0.5) * 50)
+    window.options.pe.click()
+    expected = window_weights(window, scale=False, causal=True, temperature=0.5, pe=False)
+    qtbot.waitUntil(lambda: matches(window.weights, expected))
+
+
+def test_head_selector_switches_tables_and_plots(qtbot, window):
+    window.model.load(load_example("two-heads"))
+    qtbot.waitUntil(lambda: window.model.n_heads == 2)
+    W_q = window.model.document().W_q
+    table = window.tables["W_q"].model()
+    assert float(table.data(table.index(0, 0), Qt.ItemDataRole.EditRole)) == W_q[0, 0, 0]
+    window.dimensions.head.setValue(2)
+    assert window.view.head == 1
+    assert float(table.data(table.index(0, 0), Qt.ItemDataRole.EditRole)) == W_q[1, 0, 0]
+    qtbot.waitUntil(lambda: matches(window.weights, window.model.result.weights[1]))
+    assert not np.allclose(window.model.result.weights[0], window.model.result.weights[1])
+    # an edit in head 2's table changes head 2 only
+    table.setData(table.index(0, 0), "9")
+    assert window.model.document().W_q[1, 0, 0] == 9 and window.model.document().W_q[0, 0, 0] == W_q[0, 0, 0]
+
+
+def test_selecting_a_token_updates_the_bar_chart(window, qtbot):
+    window.sentence.chips.linkActivated.emit("token:1")
+    assert window.view.token == 1
+    qtbot.waitUntil(lambda: np.allclose(window.selected.heights(), window.model.result.weights[0, 1]))
+    assert "go" in window.selected.getPlotItem().titleLabel.text
+    window.view.set_token(0)
+    qtbot.waitUntil(lambda: np.allclose(window.selected.heights(), window.model.result.weights[0, 0]))
+
+
+def test_clicking_a_heatmap_row_selects_its_token(window):
+    window.scores.rowClicked.emit(1)
+    assert window.view.token == 1
+    assert window.scores.highlight.isVisible()
+
+
+def test_dimension_changes_keep_existing_values(window, qtbot):
+    before = window.model.document()
+    window.dimensions.d_model.setValue(4)
+    qtbot.waitUntil(lambda: window.model.d_model == 4)
+    after = window.model.document()
+    np.testing.assert_array_equal(after.W_q[:, :2, :], before.W_q)
+    assert window.tables["W_q"].model().rowCount() == 4
+    window.dimensions.d_k.setValue(3)
+    assert window.model.d_k == window.model.d_v == 3
+    window.dimensions.n_heads.setValue(2)
+    assert window.model.n_heads == 2 and window.dimensions.head.maximum() == 2
+    qtbot.waitUntil(lambda: window.scores.image_data().shape == (2, 2))
+
+
+def test_refused_dimension_change_reverts_the_control(window, qtbot):
+    window.options.residual.click()  # d_v = d_model = 2 without W_o: allowed
+    assert window.model.config.residual
+    window.dimensions.d_k.setValue(3)  # would break residual: refused
+    assert window.model.d_k == 2 and window.dimensions.d_k.value() == 2
+    assert "residual" in window.statusBar().currentMessage()
+
+
+def test_context_menu_fills_a_matrix(window):
+    view = window.tables["W_q"]
+    menu = view.build_menu(view.model().index(0, 0))
+    next(a for a in menu.actions() if a.objectName() == "fill:identity").trigger()
+    np.testing.assert_array_equal(window.model.document().W_q[0], np.eye(2))
+    next(a for a in menu.actions() if a.objectName() == "fill:zeros").trigger()
+    np.testing.assert_array_equal(window.model.document().W_q[0], np.zeros((2, 2)))
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.model.document().W_q[0], np.eye(2))
+
+
+def test_embedding_table_shows_pe_and_x(window):
+    table = window.tables["embeddings"].model()
+    window.findChild(type(window.embedding_mode.buttons()[0]), "embeddingMode:pe").click()
+    assert table.mode == "pe"
+    assert float(table.data(table.index(1, 0), Qt.ItemDataRole.EditRole)) == pytest.approx(math.sin(1))
+    assert not table.flags(table.index(1, 0)) & Qt.ItemFlag.ItemIsEditable
+    window.findChild(type(window.embedding_mode.buttons()[0]), "embeddingMode:x").click()
+    doc = window.model.document()
+    assert float(table.data(table.index(1, 1), Qt.ItemDataRole.EditRole)) == pytest.approx(
+        doc.embeddings[doc.vocab.index("go"), 1] + math.cos(1)
+    )
+
+
+def test_editing_an_unknown_words_embedding_adds_it_to_the_vocabulary(window, qtbot):
+    window.sentence_edit.setText("")
+    qtbot.keyClicks(window.sentence_edit, "Let's eat")
+    table = window.tables["embeddings"].model()
+    qtbot.waitUntil(lambda: table.rowCount() == 2)
+    assert table.setData(table.index(1, 0), "0.75")
+    assert "eat" in window.model.vocab
+    doc = window.model.document()
+    assert doc.embeddings[doc.vocab.index("eat"), 0] == 0.75
+    window.undo_action.trigger()
+    assert "eat" not in window.model.vocab
+
+
+def test_status_bar_shows_shapes(window):
+    text = window.shape_label.text()
+    assert "2 tokens" in text and "d_model 2" in text and "1 head" in text and "ms" in text
