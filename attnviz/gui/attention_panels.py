@@ -114,14 +114,15 @@ class OutputPanel(_ResultHeatmap):
         self.setToolTip("The self-attention output: one row per token (all heads, after W_o and residual if on).")
 
     def render(self, r: AttentionResult, head: int) -> None:
-        cols = [f"y{subscript(j)}" for j in range(r.output.shape[1])]
+        cols = [f"y{subscript(j + 1)}" for j in range(r.output.shape[1])]
         self.set_matrix(r.output, _token_labels(r), cols, symmetric_levels(r.output))
 
     def describe_cell(self, row: int, col: int) -> str:
         r = self.model.result
         if row >= r.n_tokens or col >= r.output.shape[1]:
             return ""
-        return f"output of {r.tokens[row]!r}, dimension {col}: {format_number(r.output[row, col], self.view.precision)}"
+        value = format_number(r.output[row, col], self.view.precision)
+        return f"output of {r.tokens[row]!r}, component {col + 1}: {value}"
 
 
 def _token_labels(r: AttentionResult) -> list[str]:

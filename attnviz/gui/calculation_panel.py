@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from attnviz.engine import AttentionResult, Document
 from attnviz.gui.palette import text_color_on, token_color
-from attnviz.gui.view_state import ViewState
+from attnviz.gui.view_state import MAX_DIGITS, MIN_DIGITS, ViewState
 from attnviz.model import DocumentModel
 
 MINUS = "−"
@@ -761,7 +761,7 @@ class CalculationPanel(QWidget):
     def _build_ui(self) -> None:
         title = QLabel("<b>Calculation</b>")
         self.precision_box = QSpinBox(objectName="calc:precision")
-        self.precision_box.setRange(2, 6)
+        self.precision_box.setRange(MIN_DIGITS, MAX_DIGITS)
         self.precision_box.setToolTip("Digits after the decimal point")
         self.precision_box.setValue(self.view.precision)
         self.precision_box.valueChanged.connect(self.view.set_precision)

@@ -62,6 +62,11 @@ class Heatmap(pg.GraphicsLayoutWidget):
         self.highlight.setZValue(20)
         self.highlight.setVisible(False)
         self.plot.addItem(self.highlight)
+        self.marker = QGraphicsRectItem()
+        self.marker.setPen(pg.mkPen("#000", width=3, style=Qt.PenStyle.DashLine))
+        self.marker.setZValue(21)
+        self.marker.setVisible(False)
+        self.plot.addItem(self.marker)
         self._texts: list[pg.TextItem] = []
         self._labels: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._shape: tuple[int, ...] = (0, 0)
@@ -102,6 +107,14 @@ class Heatmap(pg.GraphicsLayoutWidget):
             self.highlight.setVisible(True)
         else:
             self.highlight.setVisible(False)
+
+    def set_marked_cell(self, row: int, col: int) -> None:
+        """Outline one cell, e.g. where a number in the calculation came from."""
+        n_rows, n_cols = self._shape[:2]
+        inside = 0 <= row < n_rows and 0 <= col < n_cols
+        if inside:
+            self.marker.setRect(QRectF(col - 0.5, row - 0.5, 1, 1))
+        self.marker.setVisible(inside)
 
     def image_data(self) -> np.ndarray:
         """What the image shows (float32, NaN where masked)."""

@@ -33,8 +33,13 @@ from attnviz import __version__
 from attnviz.engine import AttnvizError, Document, weightsfile
 from attnviz.engine.examples import EXAMPLES, load_example
 from attnviz.gui.attention_panels import OutputPanel, ScoresPanel, WeightsPanel
+from attnviz.gui.calculation_panel import CalculationPanel
 from attnviz.gui.controls import DimensionControls, OptionControls
+from attnviz.gui.export import export_matrix_csv, export_plot, export_text
+from attnviz.gui.lines_view import LinesView
 from attnviz.gui.matrix_view import MatrixView
+from attnviz.gui.pe_view import PositionalEncodingView
+from attnviz.gui.primer import PrimerDialog
 from attnviz.gui.selected_panel import SelectedWeightsPanel
 from attnviz.gui.sentence_editor import SentenceEditor
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
@@ -66,6 +71,7 @@ class MainWindow(QMainWindow):
         self.view = ViewState(self.model, self)
         self.tables: dict[str, MatrixView] = {}
         self.docks: dict[str, QDockWidget] = {}
+        self._primer: PrimerDialog | None = None
         self._build_central()
         self._build_docks()
         self._create_actions()
@@ -96,6 +102,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.options)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tables")
+        # room below the text: some styles clip the underscore of "W_q" otherwise
+        self.tabs.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 12px 6px 12px; }")
         self.tabs.addTab(self._embedding_tab(), "Embeddings")
         for name in ("W_q", "W_k", "W_v", "W_o"):
             table = MatrixView(WeightTableModel(self.model, self.view, name, self))
@@ -146,20 +154,33 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
-        right = Qt.DockWidgetArea.RightDockWidgetArea
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.scores = ScoresPanel(self.model, self.view)
         self.weights = WeightsPanel(self.model, self.view)
         self.selected = SelectedWeightsPanel(self.model, self.view)
         self.output = OutputPanel(self.model, self.view)
+        self.lines = LinesView(self.model, self.view)
+        self.pe = PositionalEncodingView(self.model, self.view)
+        self.calculation = CalculationPanel(self.model, self.view)
+        self.calculation.sourceRequested.connect(self.show_source)
         scores = self._add_dock("scores", "Similarity scores  q·k", self.scores, right)
         weights = self._add_dock("weights", "Softmax weights", self.weights, right)
         selected = self._add_dock("selected", "Selected token's weights", self.selected, right)
         output = self._add_dock("output", "Output", self.output, right)
+        lines = self._add_dock("lines", "Attention lines", self.lines, right)
+        pe = self._add_dock("pe", "Positional encoding", self.pe, right)
+        calculation = self._add_dock("calculation", "Calculation, step by step", self.calculation, bottom)
         self.splitDockWidget(scores, weights, Qt.Orientation.Horizontal)
         self.splitDockWidget(scores, selected, Qt.Orientation.Vertical)
         self.splitDockWidget(weights, output, Qt.Orientation.Vertical)
-        self.resizeDocks([scores, weights], [380, 380], Qt.Orientation.Horizontal)
-        self.resizeDocks([scores, selected], [420, 300], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(selected, lines)
+        self.tabifyDockWidget(output, pe)
+        selected.raise_()
+        output.raise_()
+        self.resizeDocks([scores, weights], [370, 370], Qt.Orientation.Horizontal)
+        self.resizeDocks([scores, selected], [400, 330], Qt.Orientation.Vertical)
+        self.resizeDocks([calculation], [380], Qt.Orientation.Vertical)
         self._default_state = self.saveState()
 
     # ---- actions and menus -------------------------------------------------
@@ -218,6 +239,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_as_action)
         self.export_menu = file_menu.addMenu("E&xport")
         self.export_menu.setObjectName("menu:export")
+        self._fill_export_menu()
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -404,7 +426,127 @@ class MainWindow(QMainWindow):
         )
 
     def show_primer(self) -> None:
-        self.statusBar().showMessage("The primer is on its way.", 3000)
+        if self._primer is None:
+            self._primer = PrimerDialog(self)
+            self._primer.panelRequested.connect(self.show_panel)
+        self._primer.show()
+        self._primer.raise_()
+
+    def show_panel(self, name: str) -> None:
+        """Bring panel ``name`` (a dock key or a table name) into view."""
+        key = name.removeprefix("panel:")
+        if key in self.docks:
+            self.docks[key].show()
+            self.docks[key].raise_()
+        elif key in self.tables:
+            self.tabs.setCurrentWidget(self._tab_of(key))
+
+    def show_source(self, name: str, head: int, row: int, col: int) -> None:
+        """Show where a number of the calculation came from: a table cell or a heatmap cell."""
+        if head >= 0:
+            self.view.set_head(head)
+        if name in self.tables:
+            view = self.tables[name]
+            self.tabs.setCurrentWidget(self._tab_of(name))
+            if name == "embeddings":
+                ids = self.model.result.token_ids
+                row = ids.index(row) if row in ids else -1
+                self.tables["embeddings"].table().set_mode("embedding")
+                self.findChild(QRadioButton, "embeddingMode:embedding").setChecked(True)
+            index = view.model().index(row, col)
+            if index.isValid():
+                view.setCurrentIndex(index)
+                view.scrollTo(index)
+                view.setFocus()
+        elif name in ("scores", "weights", "output"):
+            panel = {"scores": self.scores, "weights": self.weights, "output": self.output}[name]
+            self.docks[name].show()
+            self.docks[name].raise_()
+            panel.set_marked_cell(row, col)
+
+    def _tab_of(self, name: str) -> QWidget:
+        widget = self.tables[name]
+        while widget.parentWidget() is not None and self.tabs.indexOf(widget) < 0:
+            widget = widget.parentWidget()
+        return widget
+
+    # ---- export ----------------------------------------------------------
+    def _fill_export_menu(self) -> None:
+        pictures = (
+            ("scores", "Similarity scores…"),
+            ("weights", "Softmax weights…"),
+            ("selected", "Selected token's weights…"),
+            ("output", "Output…"),
+            ("lines", "Attention lines…"),
+            ("pe", "Positional encoding…"),
+        )
+        for key, text in pictures:
+            action = self._action(f"export:{key}", text, lambda _=False, k=key: self.export_picture(k))
+            self.export_menu.addAction(action)
+        self.export_menu.addSeparator()
+        csv_menu = self.export_menu.addMenu("Matrix as &CSV")
+        for name in ("embeddings", "W_q", "W_k", "W_v", "W_o", "scores", "weights", "output"):
+            csv_menu.addAction(self._action(f"exportCsv:{name}", name, lambda _=False, n=name: self.export_csv(n)))
+        self.export_menu.addSeparator()
+        self.export_menu.addAction(self._action("export:calculation", "Calculation as &Markdown or Text…",
+                                                self.export_calculation))
+        self.export_menu.addAction(self._action("export:window", "Whole &Window as PNG…", self.export_window))
+
+    def _ask_export_path(self, title: str, name: str, filters: str) -> Path | None:
+        folder = self._path.parent if self._path else Path.home()
+        path, _filter = QFileDialog.getSaveFileName(self, title, str(folder / name), filters)
+        return Path(path) if path else None
+
+    def _export(self, path: Path | None, write) -> bool:
+        if path is None:
+            return False
+        try:
+            write(path)
+        except AttnvizError as e:
+            QMessageBox.critical(self, "Could not export", str(e))
+            self.show_error_in_status(str(e))
+            return False
+        self.statusBar().showMessage(f"Exported {path.name}", 4000)
+        return True
+
+    def export_picture(self, key: str) -> bool:
+        widget = {"scores": self.scores, "weights": self.weights, "selected": self.selected,
+                  "output": self.output, "lines": self.lines, "pe": self.pe}[key]
+        path = self._ask_export_path("Export picture", f"{key}.png", "PNG image (*.png);;SVG drawing (*.svg)")
+        return self._export(path, lambda p: export_plot(widget, p))
+
+    def export_csv(self, name: str) -> bool:
+        matrix, rows, cols = self.matrix_for_export(name)
+        path = self._ask_export_path("Export matrix", f"{name}.csv", "CSV (*.csv)")
+        return self._export(path, lambda p: export_matrix_csv(p, matrix, rows, cols))
+
+    def matrix_for_export(self, name: str):
+        """A matrix as shown, with its row and column labels."""
+        r, h = self.model.result, self.view.head
+        tokens = list(r.tokens)
+        if name in ("scores", "weights"):
+            return getattr(r, name)[h], tokens, tokens
+        if name == "output":
+            return r.output, tokens, [f"y{j}" for j in range(r.output.shape[1])]
+        if name == "embeddings":
+            d_model = self.model.d_model
+            return self.model.document().embeddings, list(self.model.vocab), [f"d{j}" for j in range(d_model)]
+        table = self.tables[name].table()
+        values = table.values()
+        rows = [str(table.headerData(i, Qt.Orientation.Vertical)) for i in range(values.shape[0])]
+        cols = [str(table.headerData(j, Qt.Orientation.Horizontal)) for j in range(values.shape[1])]
+        return values, rows, cols
+
+    def export_calculation(self) -> bool:
+        path = self._ask_export_path("Export calculation", "calculation.md", "Markdown (*.md);;Plain text (*.txt)")
+        if path is not None and path.suffix.lower() not in (".md", ".txt"):
+            path = path.with_name(path.name + ".md")
+        return self._export(path, lambda p: export_text(
+            p, self.calculation.to_plain_text() if p.suffix.lower() == ".txt" else self.calculation.to_markdown()))
+
+    def export_window(self) -> bool:
+        path = self._ask_export_path("Export window", "attnviz.png", "PNG image (*.png)")
+        return self._export(path, lambda p: export_plot(self, p))
 
     def restore_layout(self) -> None:
         self.restoreState(self._default_state)

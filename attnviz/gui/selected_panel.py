@@ -66,7 +66,7 @@ class SelectedWeightsPanel(pg.PlotWidget):
         x = np.arange(r.n_tokens)
         brushes = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
         self.bars.setOpts(x=x, height=w, brushes=brushes, pens=brushes)
-        plot.setTitle(f"How much {r.tokens[i]!r} attends to each token (head {h + 1})", color="#222", size="10pt")
+        plot.setTitle(f"What {r.tokens[i]!r} attends to (head {h + 1})", color="#222", size="10pt")
         ticks = list(enumerate(r.tokens))
         if ticks != self._ticks:
             self._ticks = ticks

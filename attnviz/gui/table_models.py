@@ -141,21 +141,22 @@ class WeightTableModel(_NumberTable):
         self.model.set_cell(self.name, self.head, row, col, value)
 
     def cell_name(self, row: int, col: int) -> str:
+        """Zero-based, like the file format and NumPy: W_q[row, col]."""
         head = f" (head {self.head + 1})" if self.head >= 0 else ""
         return f"{self.name}[{row}, {col}]{head}"
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
             if orientation == Qt.Orientation.Horizontal:
-                return f"{COLUMN_PREFIX[self.name]}{subscript(section)}"
+                return f"{COLUMN_PREFIX[self.name]}{subscript(section + 1)}"
             if self.name == "W_o":
                 d_v = self.model.d_v
-                return f"h{section // d_v + 1}·v{subscript(section % d_v)}"
-            return f"x{subscript(section)}"
+                return f"h{section // d_v + 1}·v{subscript(section % d_v + 1)}"
+            return f"x{subscript(section + 1)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if orientation == Qt.Orientation.Horizontal:
-                return f"column {section}: output dimension {section} of {self.name}"
-            return f"row {section}: input dimension {section}"
+                return f"column {section + 1}: gives component {section + 1} of {COLUMN_PREFIX[self.name]}"
+            return f"row {section + 1}: multiplies component {section + 1} of the input"
         return None
 
     def _on_cells(self, name: str, head: int, top: int, left: int, bottom: int, right: int) -> None:
@@ -211,9 +212,9 @@ class EmbeddingTableModel(_NumberTable):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"d{subscript(section)}"
+                return f"d{subscript(section + 1)}"
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"dimension {section} of d_model"
+                return f"component {section + 1} of {self.model.d_model} (d_model)"
             return None
         if section >= len(self._tokens):
             return None

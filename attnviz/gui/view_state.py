@@ -11,6 +11,8 @@ from PySide6.QtCore import QObject, Signal
 
 from attnviz.model import DocumentModel
 
+MIN_DIGITS, MAX_DIGITS = 2, 6
+
 
 class ViewState(QObject):
     headChanged = Signal(int)
@@ -54,7 +56,7 @@ class ViewState(QObject):
             self.tokenChanged.emit(token)
 
     def set_precision(self, digits: int) -> None:
-        digits = max(0, min(int(digits), 8))
+        digits = max(MIN_DIGITS, min(int(digits), MAX_DIGITS))
         if digits != self._precision:
             self._precision = digits
             self.precisionChanged.emit(digits)

@@ -1,0 +1,126 @@
+"""The teaching panels inside the window: calculation links, primer links, exports."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QRect, QUrl
+from PySide6.QtGui import QImage
+
+
+def test_every_panel_is_in_the_window(window):
+    for name in ("plot:scores", "plot:weights", "plot:selected", "plot:output", "plot:lines", "plot:pe",
+                 "panel:calculation", "sentenceEdit", "table:embeddings", "table:W_q", "table:W_k", "table:W_v",
+                 "table:W_o"):
+        assert window.findChild(object, name) is not None, name
+
+
+def test_default_layout_shows_sentence_table_both_heatmaps_and_the_calculation(window):
+    for widget in (window.sentence_edit, window.tables["embeddings"], window.scores, window.weights,
+                   window.calculation):
+        assert widget.isVisible(), widget.objectName()
+        rect = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+        assert window.rect().contains(rect) and rect.height() >= 20 and rect.width() > 250, widget.objectName()
+    assert window.scores.width() > 250 and window.scores.height() > 250
+
+
+def test_clicking_a_weight_number_in_the_calculation_selects_its_table_cell(window):
+    window.calculation.sourceRequested.emit("W_k", 0, 1, 0)
+    view = window.tables["W_k"]
+    assert window.tabs.currentWidget() is view
+    assert (view.currentIndex().row(), view.currentIndex().column()) == (1, 0)
+
+
+def test_clicking_an_embedding_number_selects_the_tokens_row(window):
+    go = window.model.vocab.index("go")
+    window.calculation.sourceRequested.emit("embeddings", -1, go, 1)
+    view = window.tables["embeddings"]
+    assert (view.currentIndex().row(), view.currentIndex().column()) == (1, 1)  # "go" is the sentence's token 2
+
+
+def test_clicking_a_score_marks_its_heatmap_cell(window):
+    window.calculation.sourceRequested.emit("scores", 0, 0, 1)
+    assert window.scores.marker.isVisible()
+    rect = window.scores.marker.rect()
+    assert (rect.center().x(), rect.center().y()) == (1, 0)
+
+
+def test_links_in_the_calculation_text_reach_the_window(window):
+    html = window.calculation.findChild(object, "calc:text").toHtml()
+    assert 'href="src:W_q:0:' in html
+    window.calculation.findChild(object, "calc:text").anchorClicked.emit(QUrl("src:W_v:0:1:1"))
+    assert window.tabs.currentWidget() is window.tables["W_v"]
+
+
+def test_the_primer_opens_and_its_links_raise_panels(window, qtbot):
+    window.primer_action.trigger()
+    primer = window.findChild(object, "dialog:primer")
+    assert primer is not None and primer.isVisible()
+    window.docks["lines"].hide()
+    primer.panelRequested.emit("lines")
+    assert window.docks["lines"].isVisible()
+    primer.panelRequested.emit("W_q")
+    assert window.tabs.currentWidget() is window.tables["W_q"]
+    primer.close()
+
+
+def test_view_menu_hides_and_shows_panels(window):
+    toggle = window.docks["weights"].toggleViewAction()
+    toggle.trigger()
+    assert not window.docks["weights"].isVisible()
+    toggle.trigger()
+    assert window.docks["weights"].isVisible()
+
+
+@pytest.mark.parametrize("key", ["scores", "weights", "selected", "output", "lines", "pe"])
+def test_each_plot_exports_to_png_and_svg(window, dialogs, tmp_path, key):
+    window.show_panel(key)
+    png, svg = tmp_path / f"{key}.png", tmp_path / f"{key}.svg"
+    dialogs.answer("getSaveFileName", (str(png), ""), (str(svg), ""))
+    assert window.export_picture(key)
+    assert window.export_picture(key)
+    image = QImage(str(png))
+    assert not image.isNull() and image.width() > 100
+    ET.parse(svg)  # well-formed XML
+    assert dialogs.names() == ["getSaveFileName", "getSaveFileName"]
+
+
+@pytest.mark.parametrize("name", ["embeddings", "W_q", "W_k", "W_v", "scores", "weights", "output"])
+def test_each_matrix_exports_to_csv_with_its_numbers(window, dialogs, tmp_path, name):
+    path = tmp_path / f"{name}.csv"
+    dialogs.answer("getSaveFileName", (str(path), ""))
+    assert window.export_csv(name)
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    values = np.array([[float(v) for v in row[1:]] for row in rows[1:]])
+    r, doc = window.model.result, window.model.document()
+    expected = {"embeddings": doc.embeddings, "W_q": doc.W_q[0], "W_k": doc.W_k[0], "W_v": doc.W_v[0],
+                "scores": r.scores[0], "weights": r.weights[0], "output": r.output}[name]
+    np.testing.assert_array_equal(values, expected)
+    if name in ("scores", "weights"):
+        assert rows[0][1:] == list(r.tokens) and [row[0] for row in rows[1:]] == list(r.tokens)
+
+
+def test_the_calculation_exports_as_markdown_and_text(window, dialogs, tmp_path):
+    dialogs.answer("getSaveFileName", (str(tmp_path / "calc.md"), ""), (str(tmp_path / "calc.txt"), ""))
+    assert window.export_calculation()
+    assert window.export_calculation()
+    markdown = (tmp_path / "calc.md").read_text(encoding="utf-8")
+    text = (tmp_path / "calc.txt").read_text(encoding="utf-8")
+    assert markdown == window.calculation.to_markdown() and text == window.calculation.to_plain_text()
+    assert "Softmax" in text and "Let's" in text
+
+
+def test_an_export_to_a_missing_folder_says_so_in_one_line(window, dialogs, tmp_path):
+    dialogs.answer("getSaveFileName", (str(tmp_path / "no" / "such" / "w.csv"), ""))
+    assert not window.export_csv("weights")
+    message = dialogs.texts("critical")[0]
+    assert "w.csv" in message and "\n" not in message.strip()
+
+
+def test_export_the_whole_window(window, dialogs, tmp_path):
+    dialogs.answer("getSaveFileName", (str(tmp_path / "win.png"), ""))
+    assert window.export_window()
+    assert QImage(str(tmp_path / "win.png")).width() >= 1000
