@@ -77,7 +77,7 @@ def run(
     from attnviz.gui.main_window import MainWindow
 
     sys.excepthook = report_unexpected
-    window = MainWindow(doc, path=file, example=None if file else example or "lets-go")
+    window = MainWindow(doc, path=file, example=None if file else example or "lets-go", use_settings=not screenshot)
     if screenshot:
         return _screenshot(app, window, Path(screenshot), size)
     window.show()
@@ -87,7 +87,6 @@ def run(
 
 
 def _screenshot(app: QApplication, window, out: Path, size: tuple[int, int]) -> int:
-    window.restoreState(window._default_state)  # saved layouts must not change the picture
     window.resize(*size)
     window.show()
     if (window.width(), window.height()) != size:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -112,14 +113,22 @@ class OptionControls(QWidget):
         self.temperature.setSingleStep(0.1)
         self.temperature.setKeyboardTracking(False)
         self.temperature.setToolTip("Temperature: the logits are divided by it before softmax (> 0)")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # two rows, so the window can be narrow
+        switches = QHBoxLayout()
         for box in (self.scale, self.causal, self.pe, self.residual, self.W_o):
-            layout.addWidget(box)
-        layout.addWidget(QLabel("temperature"))
-        layout.addWidget(self.slider)
-        layout.addWidget(self.temperature)
-        layout.addStretch(1)
+            switches.addWidget(box)
+        switches.addStretch(1)
+        temperature = QHBoxLayout()
+        label = QLabel("temperature")
+        label.setBuddy(self.temperature)
+        temperature.addWidget(label)
+        temperature.addWidget(self.slider, 1)
+        temperature.addWidget(self.temperature)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(switches)
+        layout.addLayout(temperature)
         self.error = None
         self.scale.toggled.connect(lambda on: self._set("scale", on))
         self.causal.toggled.connect(lambda on: self._set("causal", on))

@@ -10,18 +10,20 @@ TextItems that is reused.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QTransform
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
 
 from attnviz.gui.numbers import format_number
 from attnviz.gui.palette import MASKED, SELECTION, text_color_on
 
-# Beyond this many rows or columns the cell numbers would not be readable.
+# Beyond this many rows or columns the cell numbers are never printed (the
+# pool of text items would cost more than the picture is worth).
 MAX_NUMBERED = 16
 
 
@@ -69,10 +71,13 @@ class Heatmap(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.marker)
         self._texts: list[pg.TextItem] = []
         self._labels: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self._data: tuple[np.ndarray, np.ndarray | None] = (np.zeros((0, 0)), None)
+        self._fit: tuple[bool, int, int] | None = None  # numbers shown, column label step, row label step
         self._shape: tuple[int, ...] = (0, 0)
         self._levels = (0.0, 1.0)
         self.digits = 2
         self.tooltip_for: Callable[[int, int], str] | None = None
+        self.plot.vb.sigResized.connect(self._on_view_resized)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -92,13 +97,40 @@ class Heatmap(pg.GraphicsLayoutWidget):
             self._levels = levels
             self.colorbar.setLevels(levels)
         self._set_mask(masked, a.shape)
-        self._set_labels(tuple(rows), tuple(cols))
+        self._data = (a, masked)
         if a.shape != self._shape:
             self._shape = a.shape
             self.plot.vb.setRange(
                 xRange=(-0.5, max(a.shape[1], 1) - 0.5), yRange=(-0.5, max(a.shape[0], 1) - 0.5), padding=0.02
             )
+        labels = (tuple(rows), tuple(cols))
+        fit = self._measure_fit(labels)
+        if labels != self._labels or fit != self._fit:
+            self._labels, self._fit = labels, fit
+            self._set_ticks()
         self._set_numbers(a, masked)
+
+    def _on_view_resized(self) -> None:
+        fit = self._measure_fit(self._labels)
+        if fit != self._fit:
+            self._fit = fit
+            self._set_ticks()
+            self._set_numbers(*self._data)
+
+    def _measure_fit(self, labels: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[bool, int, int]:
+        """What is readable at the current size: cell numbers, and every how many labels."""
+        n_rows, n_cols = self._shape[:2]
+        if not n_rows or not n_cols:
+            return (False, 1, 1)
+        size = self.plot.vb.size()
+        cell_w, cell_h = size.width() / n_cols, size.height() / n_rows
+        fm = QFontMetrics(_cell_font())
+        number_w = fm.horizontalAdvance("−" + "8" * (self.digits + 2)) + 4
+        numbers = max(n_rows, n_cols) <= MAX_NUMBERED and cell_w >= number_w and cell_h >= fm.height()
+        label_w = max((fm.horizontalAdvance(c) for c in labels[1]), default=0) + 8
+        col_step = max(1, math.ceil(label_w / max(cell_w, 1e-9)))
+        row_step = max(1, math.ceil(fm.height() / max(cell_h, 1e-9)))
+        return (numbers, col_step, row_step)
 
     def set_highlighted_row(self, row: int) -> None:
         n_rows, n_cols = self._shape[:2]
@@ -133,16 +165,20 @@ class Heatmap(pg.GraphicsLayoutWidget):
         self.mask.setImage(rgba, autoLevels=False)
         self.mask.setVisible(True)
 
-    def _set_labels(self, rows: tuple[str, ...], cols: tuple[str, ...]) -> None:
-        if (rows, cols) == self._labels:
-            return  # relaying out axis text is the costly part of an update
-        self._labels = (rows, cols)
-        self.plot.getAxis("left").setTicks([list(enumerate(rows))])
-        self.plot.getAxis("top").setTicks([list(enumerate(cols))])
+    def _set_ticks(self) -> None:
+        """Token labels on both axes, thinned out where they would overlap.
+
+        Called only when the labels or the size change: laying out axis text
+        is the costly part of an update.
+        """
+        rows, cols = self._labels
+        _numbers, col_step, row_step = self._fit or (False, 1, 1)
+        self.plot.getAxis("left").setTicks([[(i, rows[i]) for i in range(0, len(rows), row_step)]])
+        self.plot.getAxis("top").setTicks([[(j, cols[j]) for j in range(0, len(cols), col_step)]])
 
     def _set_numbers(self, a: np.ndarray, masked: np.ndarray | None) -> None:
         n_rows, n_cols = a.shape
-        count = n_rows * n_cols if max(n_rows, n_cols) <= MAX_NUMBERED else 0
+        count = n_rows * n_cols if self._fit and self._fit[0] else 0
         while len(self._texts) < count:
             text = pg.TextItem(anchor=(0.5, 0.5))
             text.setFont(_cell_font())

@@ -33,7 +33,7 @@ from PySide6.QtGui import (
     QPen,
     QShowEvent,
 )
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from attnviz.gui.palette import SELECTION, head_color, token_color
 from attnviz.gui.view_state import ViewState
@@ -139,14 +139,16 @@ class LinesView(QWidget):
 
         self.mode = QComboBox(self)
         self.mode.setObjectName("lines:mode")
-        self.mode.addItem("All query tokens", MODE_ALL)
-        self.mode.addItem("Selected token only", MODE_SELECTED)
+        self.mode.addItem("All queries", MODE_ALL)
+        self.mode.addItem("Selected only", MODE_SELECTED)
         self.mode.setToolTip("Draw the lines of every query, or only of the selected token")
         self.all_heads = QCheckBox("All heads", self)
         self.all_heads.setObjectName("lines:allHeads")
         self.all_heads.setToolTip("Overlay every head's lines, each in its own colour")
         self.caption = QLabel(self)
         self.caption.setObjectName("lines:caption")
+        # a long caption may be clipped rather than widen the whole window
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.canvas = LinesCanvas(self)
 

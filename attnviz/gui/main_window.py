@@ -59,8 +59,13 @@ class MainWindow(QMainWindow):
         path: str | Path | None = None,
         example: str | None = None,
         parent: QWidget | None = None,
+        use_settings: bool = True,
     ) -> None:
-        """Show ``document`` (read from ``path`` or the bundled ``example``, if so); by default lets-go."""
+        """Show ``document`` (read from ``path`` or the bundled ``example``, if so); by default lets-go.
+
+        ``use_settings=False`` neither restores nor saves layout and preferences
+        (for screenshots, which must look the same on every machine).
+        """
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
@@ -85,7 +90,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_status()
         self.resize(1280, 800)
-        self.read_settings()
+        self._use_settings = use_settings
+        if use_settings:
+            self.read_settings()
 
     # ---- layout -----------------------------------------------------------
     def _build_central(self) -> None:
@@ -125,8 +132,8 @@ class MainWindow(QMainWindow):
         table_model = EmbeddingTableModel(self.model, self.view, self)
         for mode, text, tip in (
             ("embedding", "embedding", "The word's vector from the vocabulary (editable)"),
-            ("pe", "positional encoding", "PE: sin/cos of the position, added so order matters"),
-            ("x", "x = embedding + PE", "What the weights multiply: embedding plus positional encoding"),
+            ("pe", "position (PE)", "PE: sin/cos of the position, added so that word order matters"),
+            ("x", "x = emb. + PE", "x: what the weights multiply, the embedding plus the positional encoding"),
         ):
             button = QRadioButton(text)
             button.setObjectName(f"embeddingMode:{mode}")
@@ -585,7 +592,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.maybe_save():
-            self.write_settings()
+            if self._use_settings:
+                self.write_settings()
             event.accept()
         else:
             event.ignore()

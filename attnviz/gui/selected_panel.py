@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtGui import QFont, QFontMetrics, QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from attnviz.gui.heatmap import MAX_NUMBERED
@@ -39,6 +41,8 @@ class SelectedWeightsPanel(pg.PlotWidget):
         plot.addItem(self.bars)
         self._texts: list[pg.TextItem] = []
         self._ticks: list[tuple[int, str]] = []
+        self._tokens: tuple[str, ...] = ()
+        plot.vb.sigResized.connect(self._on_view_resized)
         model.resultChanged.connect(self.refresh)
         view.headChanged.connect(self.refresh)
         view.tokenChanged.connect(self.refresh)
@@ -67,12 +71,33 @@ class SelectedWeightsPanel(pg.PlotWidget):
         brushes = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
         self.bars.setOpts(x=x, height=w, brushes=brushes, pens=brushes)
         plot.setTitle(f"What {r.tokens[i]!r} attends to (head {h + 1})", color="#222", size="10pt")
-        ticks = list(enumerate(r.tokens))
+        if r.tokens != self._tokens:
+            self._tokens = r.tokens
+            plot.setXRange(-0.6, max(r.n_tokens, 1) - 0.4, padding=0)
+        self._set_ticks()
+        self._show_numbers(x if self._numbers_fit() else [], w)
+
+    def _slot_width(self) -> float:
+        return self.getPlotItem().vb.width() / max(len(self._tokens), 1)
+
+    def _numbers_fit(self) -> bool:
+        digits = QFontMetrics(_label_font()).horizontalAdvance("0." + "0" * self.view.precision)
+        return len(self._tokens) <= MAX_NUMBERED and self._slot_width() >= digits + 2
+
+    def _set_ticks(self) -> None:
+        """Token names under the bars, every k-th one where they would overlap."""
+        fm = QFontMetrics(_label_font())
+        widest = max((fm.horizontalAdvance(t) for t in self._tokens), default=0) + 8
+        step = max(1, math.ceil(widest / max(self._slot_width(), 1e-9)))
+        ticks = [(j, self._tokens[j]) for j in range(0, len(self._tokens), step)]
         if ticks != self._ticks:
             self._ticks = ticks
-            plot.getAxis("bottom").setTicks([ticks])
-            plot.setXRange(-0.6, max(r.n_tokens, 1) - 0.4, padding=0)
-        self._show_numbers(x if r.n_tokens <= MAX_NUMBERED else [], w)
+            self.getPlotItem().getAxis("bottom").setTicks([ticks])
+
+    def _on_view_resized(self) -> None:
+        self._set_ticks()
+        if self.isVisible():
+            self.refresh()
 
     def _show_numbers(self, x, w) -> None:
         while len(self._texts) < len(x):
