@@ -8,13 +8,12 @@ docs/file-format.md explains how each example's numbers were chosen.
 
 from __future__ import annotations
 
-from importlib import resources
 from importlib.resources.abc import Traversable
-from pathlib import Path
 
 from attnviz.engine import weightsfile
 from attnviz.engine.document import Document
 from attnviz.engine.errors import AttnvizError
+from attnviz.resources_path import resource_path
 
 EXAMPLES: dict[str, str] = {
     "lets-go": "Let's go: one head, two words, every step by hand",
@@ -25,10 +24,7 @@ EXAMPLES: dict[str, str] = {
 
 def examples_folder() -> Traversable:
     """Where the example files are: the installed package, else the source checkout."""
-    installed = resources.files("attnviz") / "resources" / "examples"
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[2] / "resources" / "examples"
+    return resource_path("examples")
 
 
 def example_path(name: str) -> Traversable:

@@ -8,11 +8,11 @@ and catches up when it is shown again.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from attnviz.engine import AttentionResult
 from attnviz.gui.heatmap import Heatmap
+from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import format_number
 from attnviz.gui.palette import DIVERGING, SEQUENTIAL, symmetric_levels
 from attnviz.gui.table_models import subscript
@@ -20,15 +20,13 @@ from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
 
-class _ResultHeatmap(Heatmap):
+class _ResultHeatmap(LazyView, Heatmap):
     object_name = ""
 
     def __init__(self, model: DocumentModel, view: ViewState, colormap, parent: QWidget | None = None) -> None:
         super().__init__(colormap, parent)
         self.setObjectName(self.object_name)
         self.model, self.view = model, view
-        self._dirty = True
-        self.refresh_count = 0
         self.tooltip_for = self.describe_cell
         self.rowClicked.connect(view.set_token)
         model.resultChanged.connect(self.refresh)
@@ -37,12 +35,7 @@ class _ResultHeatmap(Heatmap):
         view.tokenChanged.connect(self.set_highlighted_row)
         self.digits = view.precision
 
-    def refresh(self) -> None:
-        if not self.isVisible():
-            self._dirty = True
-            return
-        self._dirty = False
-        self.refresh_count += 1
+    def redraw(self) -> None:
         self.render(self.model.result, min(self.view.head, self.model.result.n_heads - 1))
         self.set_highlighted_row(self.view.token)
 
@@ -51,11 +44,6 @@ class _ResultHeatmap(Heatmap):
 
     def describe_cell(self, row: int, col: int) -> str:
         raise NotImplementedError
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
 
     def _set_digits(self, digits: int) -> None:
         self.digits = digits

@@ -31,10 +31,10 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
-    QShowEvent,
 )
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
+from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.palette import SELECTION, head_color, token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -121,14 +121,12 @@ class LinesCanvas(QWidget):
         super().mousePressEvent(event)
 
 
-class LinesView(QWidget):
+class LinesView(LazyView, QWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("plot:lines")
         self.model = model
         self.view = view
-        self.refresh_count = 0  # lets tests check that hidden views do no work
-        self._dirty = True
         self._hover: tuple[str | None, int] = (None, -1)
         self._tokens: tuple[str, ...] = ()
         self._weights = np.zeros((1, 0, 0))   # (heads drawn, n, n)
@@ -165,16 +163,16 @@ class LinesView(QWidget):
         layout.addWidget(self.canvas, 1)
 
         self.mode.currentIndexChanged.connect(self._on_display_change)
-        self.all_heads.toggled.connect(self._on_change)
-        model.resultChanged.connect(self._on_change)
+        self.all_heads.toggled.connect(self.refresh)
+        model.resultChanged.connect(self.refresh)
         model.documentReset.connect(self._on_reset)
-        view.headChanged.connect(self._on_change)
+        view.headChanged.connect(self.refresh)
         view.tokenChanged.connect(self._on_display_change)
 
     # ---- public, for the window and for tests ----------------------------
     def line_items(self) -> list[tuple[int, int, int, float, float]]:
         """(head, query, key, weight, opacity) for every line currently drawn."""
-        self._ensure_fresh()
+        self.ensure_fresh()
         h_idx, q_idx, k_idx = self._visible_lines()
         w = self._weights[h_idx, q_idx, k_idx]
         opacity = line_opacity(w)
@@ -200,7 +198,7 @@ class LinesView(QWidget):
 
     def token_rect(self, side: str, i: int) -> QRectF:
         """The rectangle of token ``i``'s text on the canvas (for tests and tooltips)."""
-        self._ensure_fresh()
+        self.ensure_fresh()
         return self._layout().token_rect(side, i)
 
     def token_at(self, pos: QPointF) -> tuple[str, int] | None:
@@ -222,30 +220,14 @@ class LinesView(QWidget):
         # A new document: forget the hover. The resultChanged that always
         # follows documentReset does the refresh, so don't pull the result here.
         self._hover = (None, -1)
-        self._dirty = True
-
-    def _on_change(self) -> None:
-        self._dirty = True
-        if self.isVisible():
-            self._ensure_fresh()
-            self.canvas.update()
+        self._stale = True
 
     def _on_display_change(self) -> None:
         # Mode and selection only filter what is drawn; no new data needed.
         if self.isVisible():
             self.canvas.update()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._ensure_fresh()
-
-    def _ensure_fresh(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self._refresh()
-
-    def _refresh(self) -> None:
-        self.refresh_count += 1
+    def redraw(self) -> None:
         self._version += 1
         result = self.model.result
         if result.n_tokens != len(self._tokens):
@@ -260,6 +242,7 @@ class LinesView(QWidget):
             self.caption.setText(f"{result.n_heads} heads")
         else:
             self.caption.setText(f"head {int(self._heads[0]) + 1} of {result.n_heads}")
+        self.canvas.update()
 
     def _visible_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Indices (head slot, query, key) of the lines that pass the mode and hover filters."""
@@ -304,7 +287,7 @@ class LinesView(QWidget):
         )
 
     def _paint(self, canvas: QWidget) -> None:
-        self._ensure_fresh()
+        self.ensure_fresh()
         painter = QPainter(canvas)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         lay = self._layout()

@@ -519,6 +519,8 @@ class MainWindow(QMainWindow):
     def export_picture(self, key: str) -> bool:
         widget = {"scores": self.scores, "weights": self.weights, "selected": self.selected,
                   "output": self.output, "lines": self.lines, "pe": self.pe}[key]
+        if hasattr(widget, "ensure_fresh"):
+            widget.ensure_fresh()  # a panel in a background tab may be stale
         path = self._ask_export_path("Export picture", f"{key}.png", "PNG image (*.png);;SVG drawing (*.svg)")
         return self._export(path, lambda p: export_plot(widget, p))
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPen, QShowEvent
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from attnviz.engine import positional_encoding
+from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.palette import DIVERGING, SELECTION
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -29,14 +30,12 @@ MIN_POSITIONS = 32
 MAX_TOKEN_LABELS = 40
 
 
-class PositionalEncodingView(QWidget):
+class PositionalEncodingView(LazyView, QWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("plot:pe")
         self.model = model
         self.view = view
-        self._dirty = True
-        self.refresh_count = 0  # lets tests check that hidden views do no work
 
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
@@ -77,21 +76,21 @@ class PositionalEncodingView(QWidget):
         layout.addWidget(self.graphics)
 
         # Config, sentence and size changes all end in resultChanged (documentReset too).
-        model.resultChanged.connect(self._on_change)
+        model.resultChanged.connect(self.refresh)
 
     # ---- for tests and export -----------------------------------------
     def image_data(self) -> np.ndarray:
-        self._ensure_fresh()
+        self.ensure_fresh()
         return np.asarray(self.image.image)
 
     def marked_rows(self) -> int:
         """How many rows the sentence box covers (0 when the sentence is empty)."""
-        self._ensure_fresh()
+        self.ensure_fresh()
         return round(self.mark.rect().height()) if self.mark.isVisible() else 0
 
     def y_tick_labels(self) -> dict[int, str]:
         """Row -> label currently shown on the position axis."""
-        self._ensure_fresh()
+        self.ensure_fresh()
         return dict(self._ticks)
 
     def is_off(self) -> bool:
@@ -99,26 +98,11 @@ class PositionalEncodingView(QWidget):
 
     def export_target(self) -> pg.GraphicsLayout:
         """The heatmap with its colour bar, for File ▸ Export."""
-        self._ensure_fresh()
+        self.ensure_fresh()
         return self.graphics.ci
 
     # ---- updating ------------------------------------------------------
-    def _on_change(self) -> None:
-        self._dirty = True
-        if self.isVisible():
-            self._ensure_fresh()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._ensure_fresh()
-
-    def _ensure_fresh(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self._refresh()
-
-    def _refresh(self) -> None:
-        self.refresh_count += 1
+    def redraw(self) -> None:
         result = self.model.result
         n = result.n_tokens
         d_model = self.model.d_model

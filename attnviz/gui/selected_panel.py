@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont, QFontMetrics, QShowEvent
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from attnviz.gui.heatmap import MAX_NUMBERED
+from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import format_number
 from attnviz.gui.palette import MASKED, token_color
 from attnviz.gui.view_state import ViewState
@@ -22,14 +23,12 @@ def _label_font() -> QFont:
     return font
 
 
-class SelectedWeightsPanel(pg.PlotWidget):
+class SelectedWeightsPanel(LazyView, pg.PlotWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="w")
         self.setObjectName("plot:selected")
         self.setToolTip("How much the selected token attends to each token: one row of the softmax weights.")
         self.model, self.view = model, view
-        self._dirty = True
-        self.refresh_count = 0
         plot = self.getPlotItem()
         plot.hideButtons()
         plot.setMenuEnabled(False)
@@ -52,12 +51,7 @@ class SelectedWeightsPanel(pg.PlotWidget):
         """The bar heights shown, for tests and export."""
         return np.asarray(self.bars.opts.get("height", []), dtype=float)
 
-    def refresh(self) -> None:
-        if not self.isVisible():
-            self._dirty = True
-            return
-        self._dirty = False
-        self.refresh_count += 1
+    def redraw(self) -> None:
         r, i, h = self.model.result, self.view.token, min(self.view.head, self.model.n_heads - 1)
         plot = self.getPlotItem()
         if not 0 <= i < r.n_tokens:
@@ -110,8 +104,3 @@ class SelectedWeightsPanel(pg.PlotWidget):
             if k < len(x):
                 text.setText(format_number(float(w[k]), self.view.precision))
                 text.setPos(float(x[k]), float(w[k]))
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
