@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QShowEvent, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -464,9 +464,9 @@ h3 { margin-top: 14px; margin-bottom: 4px; }
 .note { color: #555; font-style: italic; }
 p.m { margin-top: 2px; margin-bottom: 6px; }
 .masked { color: #888; }
-a.src { color: #1a1a1a; text-decoration: underline; text-underline-style: dot; }
+a.src { color: #16407a; text-decoration: none; }
 a.toggle { color: #2060a0; }
-td { padding-right: 8px; }
+td { padding-right: 8px; white-space: nowrap; }
 th { color: #555; font-weight: normal; text-align: left; padding-right: 8px; }
 """
 
@@ -542,7 +542,7 @@ def _html_block(block: Block) -> str:
         # first column is a label; the rest hold numbers, right-aligned so the points line up
         align = ["left"] + ["right"] * (len(block.header) - 1)
         head = "".join(f'<th align="{a}">{html.escape(h)}</th>' for a, h in zip(align, block.header, strict=True))
-        body = "".join("<tr>" + "".join(f'<td class="n" align="{a}" style="white-space:nowrap">{_html_segs(c)}</td>'
+        body = "".join("<tr>" + "".join(f'<td class="n" align="{a}">{_html_segs(c)}</td>'
                                         for a, c in zip(align, row, strict=True)) + "</tr>"
                        for row in block.rows)
         return f'<table cellspacing="0" cellpadding="2"><tr>{head}</tr>{body}</table>'
@@ -554,7 +554,7 @@ STACK_TERMS = 3  # sums with more terms put "= products = result" on a second li
 
 def _html_dots(block: Dots) -> str:
     out = []
-    td = '<td class="m" style="white-space:nowrap">'
+    td = '<td class="m">'
     for row in block.rows:
         op = html.escape(row.op.lstrip(": ")) + " =" if row.op else "="
         label = _html_segs(row.label)
@@ -575,28 +575,8 @@ def _html_dots(block: Dots) -> str:
         for cells in lines:
             *first, last = cells
             out.append("<tr>" + "".join(f"{td}{c}</td>" for c in first)
-                       + f'<td class="m" colspan="{8 - len(first)}" style="white-space:nowrap">{last}</td></tr>')
+                       + f'<td class="m" colspan="{8 - len(first)}">{last}</td></tr>')
     return f'<table cellspacing="0" cellpadding="1">{"".join(out)}</table>'
-
-
-def _dot_underline_sources(doc: QTextDocument) -> None:
-    """Give source links a dotted underline: Qt's HTML subset only knows solid ones."""
-    cursor = QTextCursor(doc)
-    block = doc.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            frag = it.fragment()
-            fmt_ = frag.charFormat()
-            if fmt_.isAnchor() and fmt_.anchorHref().startswith("src:"):
-                cursor.setPosition(frag.position())
-                cursor.setPosition(frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor)
-                dotted = QTextCharFormat()
-                dotted.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
-                dotted.setUnderlineColor(QColor("#888888"))
-                cursor.mergeCharFormat(dotted)
-            it += 1
-        block = block.next()
 
 
 def render_html(header: list[Seg], steps: list[Step]) -> str:
@@ -862,7 +842,6 @@ class CalculationPanel(QWidget):
         hbar = self.text.horizontalScrollBar()
         pos, hpos = bar.value(), hbar.value()
         self.text.setHtml(self.to_html())
-        _dot_underline_sources(self.text.document())
         bar.setValue(pos)
         hbar.setValue(hpos)
         self._dirty = False

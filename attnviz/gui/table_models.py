@@ -132,7 +132,7 @@ class WeightTableModel(_NumberTable):
     def values(self) -> np.ndarray:
         if self.name == "W_o" and not self.model.has_W_o:
             return np.zeros((0, 0))
-        return self.model.matrix(self.name, max(self.head, 0))
+        return self.model.matrix(self.name, min(max(self.head, 0), self.model.n_heads - 1))
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         return EDITABLE if index.isValid() else Qt.ItemFlag.NoItemFlags

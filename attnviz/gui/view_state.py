@@ -26,6 +26,8 @@ class ViewState(QObject):
         self._head = 0
         self._token = 0
         self._precision = 2
+        # before any view hears of a new shape, the head it would show must exist
+        model.structureChanged.connect(self._clamp_head)
         model.resultChanged.connect(self._clamp)
         model.documentReset.connect(self._reset)
 
@@ -60,6 +62,9 @@ class ViewState(QObject):
         if digits != self._precision:
             self._precision = digits
             self.precisionChanged.emit(digits)
+
+    def _clamp_head(self) -> None:
+        self.set_head(self._head)
 
     def _clamp(self) -> None:
         """Keep head and token valid when the document shrinks."""
