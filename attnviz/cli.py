@@ -81,7 +81,8 @@ def compute_json(path: str, sentence: str | None) -> str:
     """The pass as JSON: tokens, x, per-head q/k/v/scores/weights/output, output."""
     from attnviz.engine.weightsfile import load
 
-    r = forward(load(path), sentence)
+    with np.errstate(all="ignore"):  # overflow is reported below, in one line
+        r = forward(load(path), sentence)
     heads = [
         {name: getattr(r, attr)[h].tolist() for name, attr in
          (("q", "q"), ("k", "k"), ("v", "v"), ("scores", "scores"), ("weights", "weights"), ("output", "heads"))}

@@ -114,9 +114,9 @@ def random_document(seed: int) -> Document:
     d_model, heads, d_k, d_v = (int(rng.integers(1, 6)) for _ in range(4))
     vocab = tuple(rng.choice(WORDS, size=int(rng.integers(1, 7)), replace=False))
     has_w_o = bool(rng.integers(2))
-    d_out = int(rng.integers(1, 6))
+    d_out = d_model  # W_o maps back to d_model
     if seed % 3 == 0:  # make residual possible
-        has_w_o, d_out = True, d_model
+        has_w_o = True
     width = d_out if has_w_o else heads * d_v
     cfg = Config(scale=bool(rng.integers(2)), causal=bool(seed % 2), temperature=float(rng.choice([0.5, 1.0, 2.0])),
                  positional_encoding=str(rng.choice(["sinusoidal", "none"])), residual=width == d_model)

@@ -161,8 +161,8 @@ def validate(doc: Document) -> None:
         width = doc.W_v.shape[0] * doc.W_v.shape[2]
         if doc.W_o.ndim != 2 or doc.W_o.shape[0] != width:
             raise AttnvizError(f"W_o has shape {doc.W_o.shape} but must have n_heads·d_v = {width} rows")
-        if doc.W_o.shape[1] < 1:
-            raise AttnvizError("W_o must have at least one column")
+        if doc.W_o.shape[1] != d_model:
+            raise AttnvizError(f"W_o has {doc.W_o.shape[1]} columns but must have d_model = {d_model}")
     for name in MATRICES:
         a = getattr(doc, name)
         if a is not None and not np.isfinite(a).all():

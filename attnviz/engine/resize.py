@@ -53,9 +53,8 @@ def resize_document(
     rng = np.random.default_rng(seed)
     W_o = None
     if doc.W_o is not None:
-        blocks = doc.W_o.reshape(doc.n_heads, doc.d_v, doc.W_o.shape[1])        # (H, d_v, d_out)
-        d_out = d_model if doc.W_o.shape[1] == doc.d_model else doc.W_o.shape[1]
-        W_o = resized(blocks, (n_heads, d_v, d_out), fill, rng).reshape(n_heads * d_v, d_out)
+        blocks = doc.W_o.reshape(doc.n_heads, doc.d_v, doc.d_model)              # (H, d_v, d_model)
+        W_o = resized(blocks, (n_heads, d_v, d_model), fill, rng).reshape(n_heads * d_v, d_model)
     return doc.replace(
         embeddings=resized(doc.embeddings, (len(doc.vocab), d_model), fill, rng),
         W_q=resized(doc.W_q, (n_heads, d_model, d_k), fill, rng),

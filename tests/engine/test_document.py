@@ -110,8 +110,8 @@ def test_non_finite_values_raise_naming_the_matrix_and_index(name, bad):
 
 
 def test_residual_needs_matching_width():
-    # W_o maps to 4 columns but d_model is 3
-    with pytest.raises(AttnvizError, match="residual"):
+    # W_o must map back to d_model whether or not residual is on
+    with pytest.raises(AttnvizError, match=f"W_o has {D_MODEL + 1} columns but must have d_model = {D_MODEL}"):
         Document(**parts(W_o=np.zeros((H * D_V, D_MODEL + 1)), config=Config(residual=True)))
     # without W_o the output width is H·d_v = 4
     with pytest.raises(AttnvizError, match="residual"):
@@ -120,8 +120,8 @@ def test_residual_needs_matching_width():
     Document(**parts(config=Config(residual=True)))
     Document(**parts(W_v=np.zeros((1, D_MODEL, D_MODEL)), W_q=np.zeros((1, D_MODEL, D_K)),
                      W_k=np.zeros((1, D_MODEL, D_K)), W_o=None, config=Config(residual=True)))
-    # and a non-residual document may have any output width
-    Document(**parts(W_o=np.zeros((H * D_V, 5))))
+    with pytest.raises(AttnvizError, match="W_o has 5 columns"):
+        Document(**parts(W_o=np.zeros((H * D_V, 5))))
 
 
 def test_replace_revalidates():
@@ -275,7 +275,8 @@ def test_equals_sees_every_other_field():
     # same values, different shape
     one_head = Document(vocab=("a",), embeddings=[[1.0, 2.0]], W_q=[[[1.0], [2.0]]], W_k=[[[1.0], [2.0]]],
                         W_v=[[[1.0], [2.0]]], W_o=[[1.0, 2.0]])
-    transposed_wo = one_head.replace(W_o=[[1.0], [2.0]], W_v=[[[1.0, 2.0], [3.0, 4.0]]])
+    # same four numbers, laid out (2, 2) instead of (1, 2)·(2, 1)
+    transposed_wo = one_head.replace(W_o=[[1.0, 2.0], [3.0, 4.0]], W_v=[[[1.0, 2.0], [3.0, 4.0]]])
     assert not one_head.equals(transposed_wo)
 
 

@@ -49,7 +49,7 @@ def documents(draw):
     vocab = draw(st.lists(words, max_size=5, unique=True))
     d_model = draw(st.integers(1, 4))
     heads, d_k, d_v = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    w_o = draw(st.none() | matrix((heads * d_v, draw(st.integers(1, 4)))))
+    w_o = draw(st.none() | matrix((heads * d_v, d_model)))
     width = w_o.shape[1] if w_o is not None else heads * d_v
     config = Config(
         scale=draw(st.booleans()),
