@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 from attnviz.engine import AttentionResult
 from attnviz.gui.heatmap import Heatmap
 from attnviz.gui.lazy_view import LazyView
-from attnviz.gui.numbers import format_number
+from attnviz.gui.numbers import format_number, short
 from attnviz.gui.palette import DIVERGING, SEQUENTIAL, symmetric_levels
 from attnviz.gui.table_models import subscript
 from attnviz.gui.view_state import ViewState
@@ -54,13 +54,13 @@ class _TokenByToken(_ResultHeatmap):
     """Query tokens down the side, key tokens along the top."""
 
     def masked(self, r: AttentionResult, head: int) -> np.ndarray | None:
-        return np.isneginf(r.logits[head]) if self.model.config.causal else None
+        return self.model.masked() if self.model.config.causal else None
 
     def describe_cell(self, row: int, col: int) -> str:
         r, h, d = self.model.result, self.view.head, self.view.precision
         if h >= r.n_heads or row >= r.n_tokens or col >= r.n_tokens:
             return ""
-        masked = np.isneginf(r.logits[h, row, col])
+        masked = self.model.masked()[row, col]
         logit = "−∞ (masked: a token may not look ahead)" if masked else format_number(r.logits[h, row, col], d)
         return (
             f"query {r.tokens[row]!r} (row {row + 1}) · key {r.tokens[col]!r} (column {col + 1})\n"
@@ -114,4 +114,4 @@ class OutputPanel(_ResultHeatmap):
 
 
 def _token_labels(r: AttentionResult) -> list[str]:
-    return [f"{t}" for t in r.tokens]
+    return [short(t) for t in r.tokens]

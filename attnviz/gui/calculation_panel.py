@@ -24,7 +24,6 @@ HEAD is -1 for matrices that are not per head (``embeddings``, ``W_o``,
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,11 +43,12 @@ from PySide6.QtWidgets import (
 )
 
 from attnviz.engine import AttentionResult, Document
+from attnviz.gui.numbers import MINUS
+from attnviz.gui.numbers import format_number as fmt
 from attnviz.gui.palette import text_color_on, token_color
 from attnviz.gui.view_state import MAX_DIGITS, MIN_DIGITS, ViewState
 from attnviz.model import DocumentModel
 
-MINUS = "−"
 # Above this many terms a sum is shown as its result only, with the terms behind "show terms".
 FOLD_TERMS = 8
 EMPTY_MESSAGE = "Type a sentence above to see the calculation."
@@ -59,25 +59,6 @@ Source = tuple[str, int, int, int]
 
 
 # ---- numbers ---------------------------------------------------------------
-def fmt(x: float, digits: int) -> str:
-    """``x`` with ``digits`` after the point, a real minus sign, and no "−0.00"."""
-    x = float(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "∞" if x > 0 else MINUS + "∞"
-    text = f"{x:.{max(0, int(digits))}f}"
-    if text.startswith("-") and not any(c in "123456789" for c in text):
-        text = text[1:]  # -0.001 at 2 digits reads as 0.00, not −0.00
-    return text.replace("-", MINUS)
-
-
-def parse_number(text: str) -> float:
-    """Inverse of :func:`fmt` (accepts "−" and "∞")."""
-    t = text.strip().replace(MINUS, "-").replace("∞", "inf")
-    return float(t)
-
-
 def sub(i: int) -> str:
     """1-based subscript for dimension index ``i`` (0-based): 0 → ₁."""
     return str(i + 1).translate(_SUB)
@@ -289,7 +270,7 @@ def _scaling(ctx: Context) -> tuple[str, str]:
         ops += f" ÷ √{d_k}"
         formula += " ÷ √d_k"
     if cfg.temperature != 1.0:
-        ops += f" ÷ {fmt(cfg.temperature, ctx.digits).rstrip('0').rstrip('.')}"
+        ops += f" ÷ {cfg.temperature:.6g}"  # T exactly as set: 0.005 must not print as 0.01
         formula += " ÷ T"
     return ops, formula
 
@@ -300,10 +281,9 @@ def step_similarity(ctx: Context) -> Step:
     ops, formula_ops = _scaling(ctx)
     q = r.q[h, i]
     rows = []
-    masked = []
+    masked = _masked_keys(ctx)
     for j in range(r.n_tokens):
-        is_masked = bool(cfg.causal and j > i)
-        masked.append(is_masked)
+        is_masked = masked[j]
         score = ctx.num(r.scores[h, i, j], ("scores", h, i, j))
         row = _product_row(ctx, [f"#{j + 1} ", ctx.tok(j)], q, r.k[h, j], score)
         row.op = ": q · k"
@@ -330,6 +310,11 @@ def step_similarity(ctx: Context) -> Step:
                 blocks, values)
 
 
+def _masked_keys(ctx: Context) -> list[bool]:
+    """Which keys the causal mask hides from the selected query (the later ones)."""
+    return [bool(ctx.doc.config.causal and j > ctx.i) for j in range(ctx.r.n_tokens)]
+
+
 def _exponentials(logits: np.ndarray) -> np.ndarray:
     """e^(logit − max) per key, treating ±∞ the way the engine's softmax does."""
     posinf = np.isposinf(logits)
@@ -348,16 +333,17 @@ def step_softmax(ctx: Context) -> Step:
     finite = logits[np.isfinite(logits)]
     top = float(finite.max()) if finite.size else 0.0
     weights = r.weights[h, i]
+    masked = _masked_keys(ctx)
     rows = []
     for j in range(r.n_tokens):
         label: list[Seg] = [f"#{j + 1} ", ctx.tok(j)]
         w = ctx.num(weights[j], ("weights", h, i, j))
-        if np.isneginf(logits[j]):
+        if masked[j]:
             rows.append([label, ["masked"], ["0"], [w]])
         else:
             z = [ctx.num(logits[j]), f" {MINUS} ", ctx.num(top), " = ", ctx.num(logits[j] - top)]
             rows.append([label, z, [ctx.num(e[j])], [ctx.num(e[j]), " ÷ ", ctx.num(total), " = ", w]])
-    kept = [j for j in range(r.n_tokens) if not np.isneginf(logits[j])]
+    kept = [j for j in range(r.n_tokens) if not masked[j]]
     blocks: list[Block] = [
         Para(["Softmax turns the logits into weights that are positive and add up to 1. Subtracting the largest "
               "logit first changes nothing in the result but keeps e^… from overflowing."]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 from attnviz.engine import AttnvizError
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
+from attnviz.model.document_model import MAX_DIMENSION
 
 # The temperature slider is logarithmic: position p means 10^(p / STEPS_PER_DECADE).
 STEPS_PER_DECADE = 50
@@ -47,9 +49,9 @@ class DimensionControls(QWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model, self.view = model, view
-        self.d_model = _spin("spin:d_model", "d_model: length of each token vector", 1, 512)
-        self.d_k = _spin("spin:d_k", "d_k = d_v: length of each query, key and value vector", 1, 256)
-        self.n_heads = _spin("spin:heads", "Number of attention heads", 1, 16)
+        self.d_model = _spin("spin:d_model", "d_model: length of each token vector", 1, MAX_DIMENSION)
+        self.d_k = _spin("spin:d_k", "d_k = d_v: length of each query, key and value vector", 1, MAX_DIMENSION)
+        self.n_heads = _spin("spin:heads", "Number of attention heads", 1, MAX_DIMENSION)
         self.head = _spin("spin:head", "Which head the tables and plots show", 1, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -90,6 +92,33 @@ class DimensionControls(QWidget):
             self.sync()
 
 
+class TemperatureBox(QDoubleSpinBox):
+    """Shows a file's temperature as it is (0.005, 250), not rounded to the slider's range."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(6)
+        self.setRange(1e-6, 1e6)
+        self.setSingleStep(0.1)
+        self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.3g}" if value < 0.01 or value >= 1000 else f"{value:.2f}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        try:
+            float(text.replace(",", "."))
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+
 class OptionControls(QWidget):
     """Scale, causal mask, temperature, positional encoding, residual, W_o."""
 
@@ -106,11 +135,8 @@ class OptionControls(QWidget):
         self.slider.setRange(round(math.log10(T_MIN) * STEPS_PER_DECADE), round(math.log10(T_MAX) * STEPS_PER_DECADE))
         self.slider.setToolTip("Temperature (log scale): high flattens the weights, low sharpens them")
         self.slider.setMinimumWidth(90)
-        self.temperature = QDoubleSpinBox()
+        self.temperature = TemperatureBox()
         self.temperature.setObjectName("spin:temperature")
-        self.temperature.setRange(T_MIN, T_MAX)
-        self.temperature.setDecimals(2)
-        self.temperature.setSingleStep(0.1)
         self.temperature.setKeyboardTracking(False)
         self.temperature.setToolTip("Temperature: the logits are divided by it before softmax (> 0)")
         # two rows, so the window can be narrow
@@ -157,7 +183,7 @@ class OptionControls(QWidget):
             box.blockSignals(blocked)
         for widget, value in (
             (self.temperature, c.temperature),
-            (self.slider, round(math.log10(c.temperature) * STEPS_PER_DECADE)),
+            (self.slider, round(math.log10(min(max(c.temperature, T_MIN), T_MAX)) * STEPS_PER_DECADE)),
         ):
             blocked = widget.blockSignals(True)
             widget.setValue(value)

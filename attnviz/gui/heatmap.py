@@ -25,12 +25,21 @@ from attnviz.gui.palette import MASKED, SELECTION, text_color_on
 # Beyond this many rows or columns the cell numbers are never printed (the
 # pool of text items would cost more than the picture is worth).
 MAX_NUMBERED = 16
+# Printed in a masked cell (the word "masked" does not fit; the tooltip says it).
+MASKED_LABEL = "✕"
+# Colours are computed in float32; beyond this a value only saturates the map.
+DISPLAY_LIMIT = 1e30
 
 
 def _cell_font() -> QFont:
     font = QFont()
-    font.setPointSize(9)
+    font.setPointSize(8)
     return font
+
+
+def _clipped(a: np.ndarray) -> np.ndarray:
+    """``a`` as contiguous float32, huge values saturated rather than overflowed to ±inf."""
+    return np.ascontiguousarray(np.clip(a, -DISPLAY_LIMIT, DISPLAY_LIMIT), dtype=np.float32)
 
 
 class Heatmap(pg.GraphicsLayoutWidget):
@@ -51,6 +60,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
         for axis in ("left", "top"):
             self.plot.getAxis(axis).setPen(pg.mkPen("#444"))
             self.plot.getAxis(axis).setTextPen(pg.mkPen("#222"))
+            self.plot.getAxis(axis).setStyle(tickFont=_cell_font())
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.image)
@@ -92,7 +102,8 @@ class Heatmap(pg.GraphicsLayoutWidget):
     ) -> None:
         """Show ``a`` (rows × cols) on fixed ``levels``; ``masked`` cells are greyed out."""
         shown = np.where(masked, np.nan, a) if masked is not None else a
-        self.image.setImage(np.ascontiguousarray(shown, dtype=np.float32), autoLevels=False, levels=levels)
+        levels = (max(levels[0], -DISPLAY_LIMIT), min(levels[1], DISPLAY_LIMIT))
+        self.image.setImage(_clipped(shown), autoLevels=False, levels=levels)
         if levels != self._levels:
             self._levels = levels
             self.colorbar.setLevels(levels)
@@ -127,7 +138,8 @@ class Heatmap(pg.GraphicsLayoutWidget):
         fm = QFontMetrics(_cell_font())
         number_w = fm.horizontalAdvance("−" + "8" * (self.digits + 2)) + 4
         numbers = max(n_rows, n_cols) <= MAX_NUMBERED and cell_w >= number_w and cell_h >= fm.height()
-        label_w = max((fm.horizontalAdvance(c) for c in labels[1]), default=0) + 8
+        # labels are shortened to the cell width, down to three characters
+        label_w = max((fm.horizontalAdvance(c[:3] + "…") for c in labels[1]), default=0) + 4
         col_step = max(1, math.ceil(label_w / max(cell_w, 1e-9)))
         row_step = max(1, math.ceil(fm.height() / max(cell_h, 1e-9)))
         return (numbers, col_step, row_step)
@@ -173,8 +185,14 @@ class Heatmap(pg.GraphicsLayoutWidget):
         """
         rows, cols = self._labels
         _numbers, col_step, row_step = self._fit or (False, 1, 1)
-        self.plot.getAxis("left").setTicks([[(i, rows[i]) for i in range(0, len(rows), row_step)]])
-        self.plot.getAxis("top").setTicks([[(j, cols[j]) for j in range(0, len(cols), col_step)]])
+        fm = QFontMetrics(_cell_font())
+        n_cols = max(len(cols), 1)
+        width = int(self.plot.vb.size().width() / n_cols * col_step) - 4
+        mode = Qt.TextElideMode.ElideRight
+        top = [(j, fm.elidedText(cols[j], mode, max(width, 8))) for j in range(0, len(cols), col_step)]
+        left = [(i, fm.elidedText(rows[i], mode, 90)) for i in range(0, len(rows), row_step)]
+        self.plot.getAxis("left").setTicks([left])
+        self.plot.getAxis("top").setTicks([top])
 
     def _set_numbers(self, a: np.ndarray, masked: np.ndarray | None) -> None:
         n_rows, n_cols = a.shape
@@ -193,7 +211,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
             i, j = divmod(k, n_cols)
             value = float(a[i, j])
             is_masked = masked is not None and bool(masked[i, j])
-            label = "masked" if is_masked else format_number(value, self.digits)
+            label = MASKED_LABEL if is_masked else format_number(value, self.digits)
             t = 0.5 if hi <= lo else float(np.clip((value - lo) / (hi - lo), 0, 1))
             bg = MASKED if is_masked else self.colormap.map(t, mode="qcolor")
             text.setText(label, color=text_color_on(bg) if not is_masked else QColor("#555"))

@@ -1,23 +1,42 @@
-"""How numbers are typed in and printed, the same way in every view."""
+"""How numbers are printed and typed in, the same way in every view."""
 
 from __future__ import annotations
 
 import math
+import re
 
 from attnviz.engine import AttnvizError
 
-MINUS = "−"  # U+2212: the typographic minus a person may paste back in
+MINUS = "−"  # U+2212: the typographic minus, which a person may paste back in
+# What a person may type in a cell: plain decimal or scientific notation, ASCII digits only
+# (no "1,000", "1_000" or full-width digits, which float() would read in surprising ways).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Past this the fixed-point form is longer than it is useful.
+_SCIENTIFIC_FROM = 1e6
 
 
 def format_number(x: float, digits: int) -> str:
-    """Fixed-point with ``digits`` decimals; huge or tiny values in scientific form."""
-    if not math.isfinite(x):
-        return "−∞" if x < 0 else ("∞" if x > 0 else "NaN")
-    if x != 0 and (abs(x) >= 1e6 or abs(x) < 10.0 ** -digits / 2):
-        s = f"{x:.{max(digits - 1, 1)}e}"
+    """``x`` with ``digits`` after the point, a real minus sign, and no "−0.00".
+
+    Huge values switch to scientific notation; non-finite ones print as ∞.
+    """
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else MINUS + "∞"
+    if abs(x) >= _SCIENTIFIC_FROM:
+        text = f"{x:.{max(digits - 1, 1)}e}"
     else:
-        s = f"{x:.{digits}f}"
-    return "0" + s[2:] if s.startswith("-0") and float(s) == 0 else s
+        text = f"{x:.{max(0, int(digits))}f}"
+        if text.startswith("-") and not any(c in "123456789" for c in text):
+            text = text[1:]  # -0.001 at 2 digits reads as 0.00, not −0.00
+    return text.replace("-", MINUS) if text.startswith("-") else text
+
+
+def parse_shown(text: str) -> float:
+    """The inverse of :func:`format_number` (accepts "−" and "∞"), for reading views back."""
+    return float(text.strip().replace(MINUS, "-").replace("∞", "inf"))
 
 
 def parse_number(text: object) -> float:
@@ -27,13 +46,17 @@ def parse_number(text: object) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        s = str(text).strip().replace(MINUS, "-").replace(",", ".") if text is not None else ""
+        s = "" if text is None else str(text).strip().replace(MINUS, "-")
         if not s:
             raise AttnvizError("an empty cell is not a number")
-        try:
-            value = float(s)
-        except ValueError:
-            raise AttnvizError(f"{str(text).strip()!r} is not a number") from None
+        if not _NUMBER.fullmatch(s):
+            raise AttnvizError(f"{str(text).strip()!r} is not a number (write e.g. 0.5, -1.25 or 3e-2)")
+        value = float(s)
     if not math.isfinite(value):
-        raise AttnvizError(f"{text!r} is not a finite number")
+        raise AttnvizError(f"{text!r} is too large: it is not a finite 64-bit number")
     return value
+
+
+def short(label: str, limit: int = 16) -> str:
+    """A token as a label: long ones cut to ``limit`` characters with an ellipsis."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"

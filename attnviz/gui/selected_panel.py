@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from attnviz.gui.heatmap import MAX_NUMBERED
 from attnviz.gui.lazy_view import LazyView
-from attnviz.gui.numbers import format_number
+from attnviz.gui.numbers import format_number, short
 from attnviz.gui.palette import MASKED, token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -60,13 +60,14 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
             self._show_numbers([], [])
             return
         w = r.weights[h, i]
-        masked = np.isneginf(r.logits[h, i])
+        masked = self.model.masked()[i]
         x = np.arange(r.n_tokens)
         brushes = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
         self.bars.setOpts(x=x, height=w, brushes=brushes, pens=brushes)
         plot.setTitle(f"What {r.tokens[i]!r} attends to (head {h + 1})", color="#222", size="10pt")
-        if r.tokens != self._tokens:
-            self._tokens = r.tokens
+        shown = tuple(short(t) for t in r.tokens)
+        if shown != self._tokens:
+            self._tokens = shown
             plot.setXRange(-0.6, max(r.n_tokens, 1) - 0.4, padding=0)
         self._set_ticks()
         self._show_numbers(x if self._numbers_fit() else [], w)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
+from attnviz.gui.numbers import short
 from attnviz.gui.palette import token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -34,6 +35,8 @@ class SentenceEditor(QWidget):
         self.chips.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.chips.setToolTip("The tokens. Click one to follow its calculation; * marks a word not in the vocabulary.")
         self.chips.linkActivated.connect(self._on_chip)
+        # a very long word must not widen the whole window
+        self.chips.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
@@ -70,7 +73,7 @@ class SentenceEditor(QWidget):
             star = "*" if vid < 0 else ""
             parts.append(
                 f'<a href="token:{i}" style="color:{color}; font-weight:{weight}; {border}">'
-                f"{html.escape(token)}{star}</a>"
+                f"{html.escape(short(token))}{star}</a>"
             )
         more = f" … and {len(r.tokens) - MAX_CHIPS} more" if len(r.tokens) > MAX_CHIPS else ""
         return f"{len(r.tokens)} tokens: " + " &nbsp;·&nbsp; ".join(parts) + more

@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 
 from attnviz.engine import AttnvizError
 from attnviz.engine.document import HEAD_MATRICES
-from attnviz.gui.numbers import format_number, parse_number
+from attnviz.gui.numbers import format_number, parse_number, short
 from attnviz.gui.palette import cell_color, symmetric_levels, text_color_on, token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -220,7 +220,7 @@ class EmbeddingTableModel(_NumberTable):
             return None
         unknown = self._ids[section] < 0
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{section + 1} {self._tokens[section]}{'*' if unknown else ''}"
+            return f"{section + 1} {short(self._tokens[section])}{'*' if unknown else ''}"
         if role == Qt.ItemDataRole.ForegroundRole:
             return token_color(section)
         if role == Qt.ItemDataRole.FontRole:

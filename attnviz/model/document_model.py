@@ -18,12 +18,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from attnviz.engine import AttentionResult, AttnvizError, Config, Document, forward
+from attnviz.engine import AttentionResult, AttnvizError, Config, Document, causal_mask, forward
 from attnviz.engine.document import HEAD_MATRICES, MATRICES
 from attnviz.engine.embedding import unknown_word_vector
 from attnviz.engine.resize import FILLS, new_values, resize_document
 from attnviz.engine.tokenizer import vocab_key
 from attnviz.model import commands
+
+# Larger would not fit on a screen as a table, and a resize allocates H·d_model·d_k cells.
+MAX_DIMENSION = 4096
 
 
 class DocumentModel(QObject):
@@ -101,6 +104,11 @@ class DocumentModel(QObject):
     @property
     def has_W_o(self) -> bool:
         return self._arrays["W_o"] is not None
+
+    def masked(self) -> np.ndarray:
+        """(n, n) bool: the (query, key) pairs the causal mask hides (none when it is off)."""
+        n = self.result.n_tokens
+        return ~causal_mask(n) if self._config.causal else np.zeros((n, n), dtype=bool)
 
     def matrix(self, name: str, head: int = 0) -> np.ndarray:
         """A read-only view of one matrix (one head's slice for W_q/W_k/W_v)."""
@@ -201,8 +209,8 @@ class DocumentModel(QObject):
         if unknown:
             raise AttnvizError(f"unknown dimension {sorted(unknown)[0]!r}")
         for name, n in dims.items():
-            if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= 4096:
-                raise AttnvizError(f"{name} must be a whole number from 1 to 4096, got {n!r}")
+            if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_DIMENSION:
+                raise AttnvizError(f"{name} must be a whole number from 1 to {MAX_DIMENSION}, got {n!r}")
         if all(getattr(self, name) == n for name, n in dims.items()):
             return
         new = resize_document(self.document(), fill=fill, seed=self._next_seed(), **dims)

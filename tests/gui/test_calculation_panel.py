@@ -16,13 +16,9 @@ import pytest
 from PySide6.QtCore import QUrl
 
 from attnviz.engine import Config, Document
-from attnviz.gui.calculation_panel import (
-    EMPTY_MESSAGE,
-    CalculationPanel,
-    fmt,
-    parse_number,
-    parse_source,
-)
+from attnviz.gui.calculation_panel import EMPTY_MESSAGE, CalculationPanel, parse_source
+from attnviz.gui.numbers import format_number as fmt
+from attnviz.gui.numbers import parse_shown as parse_number
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 

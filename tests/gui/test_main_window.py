@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from attnviz.engine.examples import load_example
+from attnviz.gui.heatmap import MASKED_LABEL
 
 
 def reference_weights(emb, W_q, W_k, scale=True, temperature=1.0, causal=False, pe=True):
@@ -136,7 +137,7 @@ def test_options_change_the_weights_as_the_formula_says(window, qtbot):
     expected = window_weights(window, scale=False, causal=True)
     qtbot.waitUntil(lambda: matches(window.weights, expected))
     assert np.isnan(window.weights.image_data()[0, 1])  # masked cells are shown apart
-    assert "masked" in window.weights.numbers()
+    assert MASKED_LABEL in window.weights.numbers()
     window.options.temperature.setValue(0.5)
     expected = window_weights(window, scale=False, causal=True, temperature=0.5)
     qtbot.waitUntil(lambda: matches(window.weights, expected))
@@ -240,3 +241,24 @@ def test_editing_an_unknown_words_embedding_adds_it_to_the_vocabulary(window, qt
 def test_status_bar_shows_shapes(window):
     text = window.shape_label.text()
     assert "2 tokens" in text and "d_model 2" in text and "1 head" in text and "ms" in text
+
+
+@pytest.mark.parametrize("temperature, shown", [(0.005, "0.005"), (250.0, "250.00"), (2.5, "2.50")])
+def test_a_files_temperature_is_shown_as_it_is(window, temperature, shown):
+    doc = load_example("lets-go")
+    window.model.load(doc.replace(config=doc.config.__class__(temperature=temperature)))
+    assert window.options.temperature.text() == shown
+    assert window.model.config.temperature == temperature  # showing it did not change it
+    assert f"÷ {temperature:g}" in window.calculation.to_plain_text()
+
+
+def test_a_very_long_word_does_not_widen_the_window(window, qtbot):
+    word = "supercalifragilistic" * 10
+    window.sentence_edit.setText("")
+    qtbot.keyClicks(window.sentence_edit, f"go {word} go")
+    qtbot.waitUntil(lambda: window.model.result.n_tokens == 3)
+    window.show_panel("selected")
+    qtbot.wait(10)
+    assert window.minimumSizeHint().width() <= 1000
+    assert len(window.tables["embeddings"].model().headerData(1, Qt.Orientation.Vertical)) < 25
+    assert window.model.result.tokens[1] == word  # only the labels are shortened
