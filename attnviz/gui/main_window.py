@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
             "randomize", "Randomi&ze Weights…", self.randomize, None, "Seeded random values for W_q, W_k, W_v and W_o"
         )
         self.reset_action = self._action(
-            "reset", "Rese&t to Last Opened", self.reset, None, "Go back to the document as it was opened or last saved"
+            "reset", "Rese&t to Saved", self.reset, None, "Go back to the document as it was opened or last saved"
         )
         self.about_action = self._action("about", "&About attnviz", self.about)
         self.primer_action = self._action(
@@ -420,7 +420,7 @@ class MainWindow(QMainWindow):
 
     def reset(self) -> None:
         if not self._baseline.equals(self.model.document()):
-            self.model.replace_document(self._baseline, "Reset to last opened")
+            self.model.replace_document(self._baseline, "Reset to saved")
 
     # ---- help ------------------------------------------------------------
     def about(self) -> None:
@@ -537,9 +537,6 @@ class MainWindow(QMainWindow):
             return getattr(r, name)[h], tokens, tokens
         if name == "output":
             return r.output, tokens, [f"y{j}" for j in range(r.output.shape[1])]
-        if name == "embeddings":
-            d_model = self.model.d_model
-            return self.model.document().embeddings, list(self.model.vocab), [f"d{j}" for j in range(d_model)]
         table = self.tables[name].table()
         values = table.values()
         rows = [str(table.headerData(i, Qt.Orientation.Vertical)) for i in range(values.shape[0])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -78,8 +79,10 @@ class MatrixView(QTableView):
 
     def build_menu(self, index: QModelIndex) -> QMenu | None:
         table = self.table()
-        if not isinstance(table, WeightTableModel) or table.rowCount() == 0:
+        if table.rowCount() == 0 or table.columnCount() == 0:
             return None
+        if isinstance(table, EmbeddingTableModel) and table.mode != "embedding":
+            return None  # PE and x are computed, not edited
         menu = QMenu(self)
         for kind, label in (("zeros", "Set to zeros"), ("identity", "Set to identity"), ("random", "Seeded random")):
             action = QAction(label, menu)
@@ -99,12 +102,19 @@ class MatrixView(QTableView):
 
     def _fill(self, kind: str) -> None:
         table = self.table()
-        assert isinstance(table, WeightTableModel)
-        table.model.fill_matrix(table.name, max(table.head, 0), kind)
+        if isinstance(table, WeightTableModel):
+            table.model.fill_matrix(table.name, max(table.head, 0), kind)
+        else:
+            table.model.fill_token_embeddings(kind)
+
+    def _write_all(self, values: np.ndarray, text: str) -> None:
+        try:
+            self.table().write_all(values, text)
+        except AttnvizError as e:
+            self.message.emit(str(e))
 
     def _fill_line(self, row: int | None, col: int | None) -> None:
         table = self.table()
-        assert isinstance(table, WeightTableModel)
         what = f"row {row}" if row is not None else f"column {col}"
         value, ok = QInputDialog.getDouble(self, "Fill", f"Value for every cell of {what}:", 0.0, -1e6, 1e6, 4)
         if not ok:
@@ -114,11 +124,4 @@ class MatrixView(QTableView):
             values[row, :] = value
         else:
             values[:, col] = value
-        try:
-            table.model.set_matrix(table.name, max(table.head, 0), values, f"Fill {table.name} {what}")
-        except AttnvizError as e:
-            self.message.emit(str(e))
-
-
-def is_embedding_view(view: MatrixView) -> bool:
-    return isinstance(view.table(), EmbeddingTableModel)
+        self._write_all(values, f"Fill {table.label} {what}")

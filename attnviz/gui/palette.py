@@ -11,8 +11,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-# Okabe–Ito, with its yellow darkened so a yellow token name reads on white
-_OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#9A8400", "#000000")
+# Okabe–Ito, with its yellow darkened so a yellow token name reads on white,
+# and a purple instead of its black, which would look like plain text
+_OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#9A8400", "#7F3C8D")
 _HEADS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 DIVERGING = pg.ColorMap(

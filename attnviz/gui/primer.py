@@ -1,17 +1,22 @@
 """Help ▸ Primer: a short offline page on what self-attention does, step by step.
 
 The text lives in ``resources/primer/primer.html`` so it can be edited
-without touching code. It speaks in symbols rather than numbers: the numbers
-belong to the example file and the panels, and a copy here would go stale
-the moment someone edits the example. Links of the form ``panel:NAME`` ask
-the main window to show that panel; the dialog only emits the name.
+without touching code. Its numbers are not typed into the page: ``{{name}}``
+placeholders are filled from the engine's pass over the bundled ``lets-go``
+example when the page opens, so they can never disagree with it. Links of the
+form ``panel:NAME`` ask the main window to show that panel; the dialog only
+emits the name.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from attnviz.engine import forward
+from attnviz.engine.examples import load_example
+from attnviz.gui.numbers import format_number
 from attnviz.resources_path import resource_path
 
 # The panels the primer may point at; the main window maps each to a dock/tab.
@@ -29,12 +34,39 @@ KNOWN_PANELS = (
 
 
 def primer_html() -> str:
-    """The primer page, or a one-paragraph apology naming where it should be."""
+    """The primer page with its numbers filled in, or one paragraph naming where it should be."""
     path = resource_path("primer", "primer.html")
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         return f"<p>The primer could not be read from <code>{path}</code>: {err.strerror or err}.</p>"
+    for name, value in lets_go_numbers().items():
+        text = text.replace("{{" + name + "}}", value)
+    return text
+
+
+def num(v: float) -> str:
+    return format_number(v, 2)
+
+
+def vec(a) -> str:
+    return "(" + ", ".join(num(v) for v in a) + ")"
+
+
+def lets_go_numbers() -> dict[str, str]:
+    """The numbers the primer quotes, from the engine's pass over the lets-go example."""
+    r = forward(load_example("lets-go"))
+    e = np.exp(r.logits[0, 0] - r.logits[0, 0].max())
+    return {
+        "e0": vec(r.embeddings[0]), "pe0": vec(r.pe[0]), "x0": vec(r.x[0]), "x1": vec(r.x[1]),
+        "q0": vec(r.q[0, 0]), "k0": vec(r.k[0, 0]), "k1": vec(r.k[0, 1]),
+        "v0": vec(r.v[0, 0]), "v1": vec(r.v[0, 1]),
+        "s00": num(r.scores[0, 0, 0]), "s01": num(r.scores[0, 0, 1]),
+        "l00": num(r.logits[0, 0, 0]), "l01": num(r.logits[0, 0, 1]),
+        "e00": num(e[0]), "e01": num(e[1]), "esum": num(e.sum()),
+        "a00": num(r.weights[0, 0, 0]), "a01": num(r.weights[0, 0, 1]),
+        "y0": vec(r.heads[0, 0]),
+    }
 
 
 class PrimerDialog(QDialog):

@@ -84,6 +84,10 @@ class _NumberTable(QAbstractTableModel):
     def write(self, row: int, col: int, value: float) -> None:
         raise NotImplementedError
 
+    def write_all(self, values: np.ndarray, text: str) -> None:
+        """Replace every value shown, as one undo step."""
+        raise NotImplementedError
+
     def cell_name(self, row: int, col: int) -> str:
         raise NotImplementedError
 
@@ -139,6 +143,13 @@ class WeightTableModel(_NumberTable):
 
     def write(self, row: int, col: int, value: float) -> None:
         self.model.set_cell(self.name, self.head, row, col, value)
+
+    def write_all(self, values: np.ndarray, text: str) -> None:
+        self.model.set_matrix(self.name, max(self.head, 0), values, text)
+
+    @property
+    def label(self) -> str:
+        return self.name
 
     def cell_name(self, row: int, col: int) -> str:
         """Zero-based, like the file format and NumPy: W_q[row, col]."""
@@ -204,6 +215,13 @@ class EmbeddingTableModel(_NumberTable):
 
     def write(self, row: int, col: int, value: float) -> None:
         self.model.set_token_embedding(row, col, value)
+
+    def write_all(self, values: np.ndarray, text: str) -> None:
+        self.model.set_token_embeddings(values, text)
+
+    @property
+    def label(self) -> str:
+        return "embeddings"
 
     def cell_name(self, row: int, col: int) -> str:
         label = {"embedding": "embedding", "pe": "PE", "x": "x"}[self.mode]

@@ -153,6 +153,33 @@ class DocumentModel(QObject):
         finally:
             self.undo_stack.endMacro()
 
+    def set_token_embeddings(self, values: np.ndarray, text: str = "Set embeddings") -> None:
+        """Give the sentence's tokens these (n_tokens, d_model) embeddings, as one undo step.
+
+        Unknown words join the vocabulary; a word that occurs twice takes its last row.
+        """
+        tokens = self.result.tokens
+        values = np.asarray(values, dtype=float)
+        if values.shape != (len(tokens), self.d_model):
+            need = (len(tokens), self.d_model)
+            raise AttnvizError(f"embeddings for this sentence need shape {need}, got {values.shape}")
+        if not np.isfinite(values).all():
+            raise AttnvizError("embeddings: every value must be finite")
+        doc = self.document()
+        vocab, emb = list(doc.vocab), np.array(doc.embeddings)
+        for token, row in zip(tokens, values, strict=True):
+            word = vocab_key(token)
+            if word not in vocab:
+                vocab.append(word)
+                emb = np.vstack([emb, row])
+            emb[vocab.index(word)] = row
+        self._push_document(doc.replace(vocab=tuple(vocab), embeddings=emb), text)
+
+    def fill_token_embeddings(self, kind: str) -> None:
+        """The sentence's embeddings set to ``"zeros"``, ``"identity"`` or ``"random"`` (seeded)."""
+        values = self._fill_values((self.result.n_tokens, self.d_model), kind)
+        self.set_token_embeddings(values, f"Fill embeddings with {kind}")
+
     def add_word(self, word: str) -> None:
         """Add ``word`` to the vocabulary with the vector it already had as an unknown word."""
         word = vocab_key(word)
@@ -180,10 +207,7 @@ class DocumentModel(QObject):
 
     def fill_matrix(self, name: str, head: int, kind: str) -> None:
         """Set one matrix to ``"zeros"``, ``"identity"`` or ``"random"`` (seeded)."""
-        if kind not in ("zeros", "identity", "random"):
-            raise AttnvizError(f"unknown fill {kind!r}; expected zeros, identity or random")
-        shape = self.matrix(name, head).shape
-        values = np.eye(*shape) if kind == "identity" else new_values(shape, kind, self._next_rng())
+        values = self._fill_values(self.matrix(name, head).shape, kind)
         self.set_matrix(name, head, values, f"Fill {name} with {kind}")
 
     def set_sentence(self, text: str) -> None:
@@ -330,6 +354,11 @@ class DocumentModel(QObject):
         self._stale = True
         self.documentReset.emit()
         self.flush()
+
+    def _fill_values(self, shape: tuple[int, ...], kind: str) -> np.ndarray:
+        if kind not in ("zeros", "identity", "random"):
+            raise AttnvizError(f"unknown fill {kind!r}; expected zeros, identity or random")
+        return np.eye(*shape) if kind == "identity" else new_values(shape, kind, self._next_rng())
 
     def _next_seed(self) -> int:
         self._fill_seed += 1

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QRadioButton
 
 from attnviz.engine.examples import load_example
 from attnviz.gui.heatmap import MASKED_LABEL
@@ -262,3 +263,41 @@ def test_a_very_long_word_does_not_widen_the_window(window, qtbot):
     assert window.minimumSizeHint().width() <= 1000
     assert len(window.tables["embeddings"].model().headerData(1, Qt.Orientation.Vertical)) < 25
     assert window.model.result.tokens[1] == word  # only the labels are shortened
+
+
+def test_the_embeddings_table_has_the_fill_menu_too(window, qtbot, dialogs):
+    window.sentence_edit.setText("")
+    qtbot.keyClicks(window.sentence_edit, "go eat go")
+    view = window.tables["embeddings"]
+    qtbot.waitUntil(lambda: view.model().rowCount() == 3)
+    menu = view.build_menu(view.model().index(1, 0))
+    next(a for a in menu.actions() if a.objectName() == "fill:zeros").trigger()
+    doc = window.model.document()
+    assert "eat" in doc.vocab  # the unknown word joined the vocabulary
+    for word in ("go", "eat"):
+        np.testing.assert_array_equal(doc.embeddings[doc.vocab.index(word)], np.zeros(2))
+    dialogs.answer("getDouble", (0.5, True))
+    next(a for a in view.build_menu(view.model().index(1, 1)).actions() if a.objectName() == "fill:column").trigger()
+    doc = window.model.document()
+    assert doc.embeddings[doc.vocab.index("eat"), 1] == 0.5 and doc.embeddings[doc.vocab.index("go"), 1] == 0.5
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert "eat" not in window.model.vocab
+    window.findChild(QRadioButton, "embeddingMode:pe").click()
+    assert view.build_menu(view.model().index(0, 0)) is None  # PE is computed, not edited
+
+
+def test_fill_row_of_a_weight_matrix(window, dialogs):
+    view = window.tables["W_v"]
+    dialogs.answer("getDouble", (-1.5, True))
+    next(a for a in view.build_menu(view.model().index(1, 0)).actions() if a.objectName() == "fill:row").trigger()
+    np.testing.assert_array_equal(window.model.document().W_v[0, 1], [-1.5, -1.5])
+    assert dialogs.names() == ["getDouble"]
+
+
+def test_hovering_a_weights_cell_describes_it(window):
+    text = window.weights.describe_cell(0, 1)
+    r = window.model.result
+    assert "query \"Let's\"" in text and "key 'go'" in text
+    score = f"{r.scores[0, 0, 1]:.2f}".replace("-", "−")
+    assert f"weight = {r.weights[0, 0, 1]:.2f}" in text and f"q·k = {score}" in text

@@ -48,3 +48,24 @@ def test_clicking_panel_link_emits(qtbot):
         dlg.browser.anchorClicked.emit(QUrl("panel:nonsense"))
         dlg.browser.anchorClicked.emit(QUrl("https://example.com"))
         dlg.browser.anchorClicked.emit(QUrl("#step2"))
+
+
+def test_the_primer_quotes_the_lets_go_numbers_as_the_formula_gives_them():
+    import math
+
+    import numpy as np
+
+    from attnviz.engine.examples import load_example
+    from attnviz.gui.primer import primer_html
+
+    doc = load_example("lets-go")
+    html = primer_html()
+    assert "{{" not in html
+    emb = np.array([doc.embeddings[doc.vocab.index("let's")], doc.embeddings[doc.vocab.index("go")]])
+    x = emb + np.array([[math.sin(0), math.cos(0)], [math.sin(1), math.cos(1)]])
+    q, k, v = x @ doc.W_q[0], x @ doc.W_k[0], x @ doc.W_v[0]
+    logits = q[0] @ k.T / math.sqrt(2)
+    a = np.exp(logits) / np.exp(logits).sum()
+    y = a @ v
+    for value in (*x[0], *q[0], *a, *y):
+        assert f"{value:.2f}".replace("-", "−") in html, value

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QRadioButton
 from attnviz.engine import Document, forward
 from attnviz.engine.attention import causal_mask
 from attnviz.engine.examples import EXAMPLES, load_example
+from attnviz.gui.heatmap import DISPLAY_LIMIT
 from attnviz.gui.numbers import parse_number
 
 SEEDS = (1, 11, 23, 37)
@@ -354,7 +355,9 @@ class Walker:
         for panel, values in ((w.scores, r.scores), (w.weights, r.weights)):
             assert panel.isVisible(), where
             with np.errstate(over="ignore"):
-                expected = np.where(masked, np.nan, values[head]).astype(np.float32)
+                # huge values saturate at the display limit instead of overflowing float32
+                clipped = np.clip(values[head], -DISPLAY_LIMIT, DISPLAY_LIMIT)
+                expected = np.where(masked, np.nan, clipped).astype(np.float32)
             image = panel.image_data()
             assert image is not None and image.shape == expected.shape, (
                 f"{panel.objectName()} shows {None if image is None else image.shape}, wanted {expected.shape} "

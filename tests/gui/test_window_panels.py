@@ -96,7 +96,7 @@ def test_each_matrix_exports_to_csv_with_its_numbers(window, dialogs, tmp_path, 
     rows = list(csv.reader(path.open(encoding="utf-8")))
     values = np.array([[float(v) for v in row[1:]] for row in rows[1:]])
     r, doc = window.model.result, window.model.document()
-    expected = {"embeddings": doc.embeddings, "W_q": doc.W_q[0], "W_k": doc.W_k[0], "W_v": doc.W_v[0],
+    expected = {"embeddings": r.embeddings, "W_q": doc.W_q[0], "W_k": doc.W_k[0], "W_v": doc.W_v[0],
                 "scores": r.scores[0], "weights": r.weights[0], "output": r.output}[name]
     np.testing.assert_array_equal(values, expected)
     if name in ("scores", "weights"):
