@@ -51,6 +51,8 @@ from attnviz.model import DocumentModel
 
 # Above this many terms a sum is shown as its result only, with the terms behind "show terms".
 FOLD_TERMS = 8
+# Above this many tokens only the heaviest keys are listed one by one.
+KEYS_SHOWN = 12
 EMPTY_MESSAGE = "Type a sentence above to see the calculation."
 NO_TOKEN_MESSAGE = "Click a token to see its calculation."
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -128,6 +130,17 @@ class Toggle:
 
     shown: bool
     terms: int
+    what: str = "terms"  # or "keys", for a long sentence
+
+    def link_text(self) -> str:
+        if self.what == "keys":
+            return "list only the heaviest keys" if self.shown else f"list all {self.terms} keys"
+        return "hide the terms" if self.shown else f"show all terms ({self.terms} per sum)"
+
+    def plain_text(self) -> str:
+        if self.what == "keys":
+            return "all keys listed" if self.shown else f"keys folded: {self.terms} in all"
+        return "all terms shown" if self.shown else f"terms folded: {self.terms} per sum"
 
 
 Block = Para | Dots | Table | Toggle
@@ -153,6 +166,8 @@ class Context:
     i: int
     digits: int
     show_terms: bool
+    # the keys listed key by key: all of them, or when folded the heaviest KEYS_SHOWN
+    keys: tuple[int, ...]
 
     def num(self, value: float, source: Source | None = None) -> Num:
         return Num(float(value), fmt(value, self.digits), source)
@@ -197,6 +212,28 @@ def _product_row(ctx: Context, label: list[Seg], a: np.ndarray, b: np.ndarray, r
                   ctx.num(float(x) * float(y)))
                  for t, (x, y) in enumerate(zip(a, b, strict=True))]
     return DotRow(label, terms, result, [ctx.num(e) for e in extra])
+
+
+def shown_keys(weights: np.ndarray, i: int, show_all: bool) -> tuple[int, ...]:
+    """Every key, or for a long sentence the KEYS_SHOWN heaviest ones (and the query itself), in order.
+
+    Listing all 64 keys of a long sentence would bury the steps, and rebuilding
+    that much text on every edit would freeze the window.
+    """
+    n = len(weights)
+    if show_all or n <= KEYS_SHOWN:
+        return tuple(range(n))
+    heaviest = set(np.argsort(-weights, kind="stable")[: KEYS_SHOWN - 1].tolist()) | {i}
+    return tuple(sorted(heaviest))
+
+
+def _keys_note(ctx: Context) -> list[Block]:
+    n = ctx.r.n_tokens
+    if len(ctx.keys) == n:
+        return [Toggle(ctx.show_terms, n, "keys")] if n > KEYS_SHOWN else []
+    rest = float(np.delete(ctx.r.weights[ctx.head, ctx.i], list(ctx.keys)).sum())
+    return [Para([f"Listed: the {len(ctx.keys)} keys with the largest weights; the other {n - len(ctx.keys)} "
+                  f"keys share a weight of ", ctx.num(rest), "."], "note"), Toggle(ctx.show_terms, n, "keys")]
 
 
 def _toggle_blocks(ctx: Context, n_terms: int) -> list[Block]:
@@ -250,13 +287,13 @@ def step_qkv(ctx: Context) -> Step:
     blocks += _toggle_blocks(ctx, len(x))
     blocks.append(Para(["The same W_q, W_k and W_v serve every token, so each token's key and value is computed "
                         "once, the same way, and reused by every query:"], "note"))
-    label = [[f"#{j + 1} ", ctx.tok(j)] for j in range(r.n_tokens)]
+    label = {j: [f"#{j + 1} ", ctx.tok(j)] for j in ctx.keys}
     if doc.d_k + doc.d_v <= 8:
         blocks.append(Table(["token", "k = x · W_k", "v = x · W_v"],
-                            [[label[j], _vector(ctx, r.k[h, j]), _vector(ctx, r.v[h, j])] for j in range(r.n_tokens)]))
+                            [[label[j], _vector(ctx, r.k[h, j]), _vector(ctx, r.v[h, j])] for j in ctx.keys]))
     else:  # long vectors: one table each, so the page need not scroll sideways
         for name, a in (("k = x · W_k", r.k), ("v = x · W_v", r.v)):
-            blocks.append(Table(["token", name], [[label[j], _vector(ctx, a[h, j])] for j in range(r.n_tokens)]))
+            blocks.append(Table(["token", name], [[label[j], _vector(ctx, a[h, j])] for j in ctx.keys]))
     values = {"q": r.q[h, i].tolist(), "k": r.k[h, i].tolist(), "v": r.v[h, i].tolist(),
               "k_all": r.k[h].tolist(), "v_all": r.v[h].tolist()}
     return Step(2, "qkv", "Query, key, value", "q = x · W_q,   k = x · W_k,   v = x · W_v", blocks, values)
@@ -282,7 +319,7 @@ def step_similarity(ctx: Context) -> Step:
     q = r.q[h, i]
     rows = []
     masked = _masked_keys(ctx)
-    for j in range(r.n_tokens):
+    for j in ctx.keys:
         is_masked = masked[j]
         score = ctx.num(r.scores[h, i, j], ("scores", h, i, j))
         row = _product_row(ctx, [f"#{j + 1} ", ctx.tok(j)], q, r.k[h, j], score)
@@ -296,7 +333,7 @@ def step_similarity(ctx: Context) -> Step:
         rows.append(row)
     blocks: list[Block] = [Para(["The query of ", ctx.tok(i), " is compared with the key of every token by a dot "
                                  "product: the bigger, the more similar."]), Dots(rows)]
-    blocks += _toggle_blocks(ctx, len(q))
+    blocks += _toggle_blocks(ctx, len(q)) + _keys_note(ctx)
     notes = []
     if cfg.scale:
         notes.append(f"Dividing by √d_k = √{ctx.doc.d_k} keeps the scores from growing with the key length.")
@@ -335,7 +372,7 @@ def step_softmax(ctx: Context) -> Step:
     weights = r.weights[h, i]
     masked = _masked_keys(ctx)
     rows = []
-    for j in range(r.n_tokens):
+    for j in ctx.keys:
         label: list[Seg] = [f"#{j + 1} ", ctx.tok(j)]
         w = ctx.num(weights[j], ("weights", h, i, j))
         if masked[j]:
@@ -348,8 +385,10 @@ def step_softmax(ctx: Context) -> Step:
         Para(["Softmax turns the logits into weights that are positive and add up to 1. Subtracting the largest "
               "logit first changes nothing in the result but keeps e^… from overflowing."]),
         Table(["key", "logit − max", "e^(logit − max)", "weight = e ÷ Σe"], rows),
-        Para([Mono("Σe = "), *_sum_segs(ctx, [e[j] for j in kept]), " = ", ctx.num(total)], "math"),
-        Para([Mono("Σ weights = "), *_sum_segs(ctx, weights), " = ", ctx.num(float(np.sum(weights)))], "math"),
+        Para([Mono("Σe = "), *_sum_segs(ctx, [e[j] for j in kept if j in ctx.keys], len(kept)),
+              " = ", ctx.num(total)], "math"),
+        Para([Mono("Σ weights = "), *_sum_segs(ctx, weights[list(ctx.keys)], r.n_tokens), " = ",
+              ctx.num(float(np.sum(weights)))], "math"),
     ]
     if np.isposinf(logits).any():
         blocks.append(Para(["Some logits are infinite: they share all the weight equally."], "note"))
@@ -358,15 +397,22 @@ def step_softmax(ctx: Context) -> Step:
     return Step(4, "softmax", "Softmax", "weight_j = e^(logit_j − max) ÷ Σ e^(logit − max)", blocks, values)
 
 
-def _sum_segs(ctx: Context, values: Iterable[float]) -> list[Seg]:
-    """``a + b − c`` with the sign of each later addend folded into its operator."""
+def _sum_segs(ctx: Context, values: Iterable[float], n_all: int | None = None) -> list[Seg]:
+    """``a + b − c`` with the sign of each later addend folded into its operator.
+
+    ``n_all`` is how many addends the full sum has; missing ones show as "+ …".
+    """
     segs: list[Seg] = []
+    count = 0
     for t, v in enumerate(values):
         v = float(v)
+        count += 1
         if t == 0:
             segs.append(ctx.num(v))
         else:
             segs += [f" {MINUS} " if v < 0 else " + ", ctx.num(abs(v))]
+    if n_all is not None and n_all > count:
+        segs.append(f" + … ({n_all - count} more)")
     return segs
 
 
@@ -375,8 +421,10 @@ def step_output(ctx: Context) -> Step:
     w = r.weights[h, i]
     n = r.n_tokens
     mix: list[Seg] = [Mono("y = ")]
-    for j in range(n):
-        mix += [" + " if j else "", ctx.num(w[j], ("weights", h, i, j)), " × v(", ctx.tok(j), ")"]
+    for t, j in enumerate(ctx.keys):
+        mix += [" + " if t else "", ctx.num(w[j], ("weights", h, i, j)), " × v(", ctx.tok(j), ")"]
+    if len(ctx.keys) < n:
+        mix.append(f" + … ({n - len(ctx.keys)} more)")
     blocks: list[Block] = [Para(["Each token's value is scaled by its weight and the results are added: "
                                  "the head's output for ", ctx.tok(i), " is a weighted average of the values."]),
                            Para(mix, "math")]
@@ -522,8 +570,8 @@ def _html_block(block: Block) -> str:
             return f'<p class="m">{_html_segs(block.segs)}</p>'
         return f"<p>{_html_segs(block.segs)}</p>"
     if isinstance(block, Toggle):
-        text = "hide the terms" if block.shown else f"show all terms ({block.terms} per sum)"
-        return f'<p class="note">Long sums are folded. <a class="toggle" href="toggle:terms">{text}</a></p>'
+        lead = "Long sums are folded." if block.what == "terms" else "Long sentences are folded."
+        return f'<p class="note">{lead} <a class="toggle" href="toggle:terms">{block.link_text()}</a></p>'
     if isinstance(block, Table):
         # first column is a label; the rest hold numbers, right-aligned so the points line up
         align = ["left"] + ["right"] * (len(block.header) - 1)
@@ -636,7 +684,7 @@ def render_text(header: list[Seg], steps: list[Step]) -> str:
             if isinstance(b, Para):
                 lines.append("   " + ("(" + _text_segs(b.segs) + ")" if b.kind == "note" else _text_segs(b.segs)))
             elif isinstance(b, Toggle):
-                lines.append("   " + ("(all terms shown)" if b.shown else f"(terms folded: {b.terms} per sum)"))
+                lines.append(f"   ({b.plain_text()})")
             elif isinstance(b, Table):
                 lines += ["   " + t for t in _text_table(b)]
             else:
@@ -663,7 +711,7 @@ def render_markdown(header: list[Seg], steps: list[Step]) -> str:
                     lines.append(_text_segs(b.segs, md=True))
                 lines.append("")
             elif isinstance(b, Toggle):
-                lines += ["*(all terms shown)*" if b.shown else f"*(terms folded: {b.terms} per sum)*", ""]
+                lines += [f"*({b.plain_text()})*", ""]
             elif isinstance(b, Table):
                 lines.append("| " + " | ".join(h or " " for h in b.header) + " |")
                 lines.append("|" + "---|" * len(b.header))
@@ -762,7 +810,8 @@ class CalculationPanel(QWidget):
         if r.n_tokens == 0 or not 0 <= i < r.n_tokens:
             return None
         head = min(max(self.view.head, 0), r.n_heads - 1)
-        return Context(r, self.model.document(), head, i, self.view.precision, self._show_terms)
+        keys = shown_keys(r.weights[head, i], i, self._show_terms)
+        return Context(r, self.model.document(), head, i, self.view.precision, self._show_terms, keys)
 
     def _message(self) -> str:
         return EMPTY_MESSAGE if self.model.result.n_tokens == 0 else NO_TOKEN_MESSAGE
