@@ -67,13 +67,19 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     is −inf throughout (every logit overflowed, e.g. at a temperature near 0)
     has no defined limit; it is spread evenly rather than turned into NaN.
     """
-    posinf = np.isposinf(logits)
-    rows = posinf.any(axis=-1, keepdims=True)
-    logits = np.where(rows, np.where(posinf, 0.0, -np.inf), logits)
-    logits = np.where(np.isneginf(logits).all(axis=-1, keepdims=True), 0.0, logits)
+    if np.isposinf(logits).any() or np.isneginf(logits).all(axis=-1).any():
+        logits = _limits(logits)  # rare: keep the common path free of extra passes
     z = logits - logits.max(axis=-1, keepdims=True, initial=-np.inf)
     e = np.exp(z / temperature)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _limits(logits: np.ndarray) -> np.ndarray:
+    """Logits whose softmax is the limit: +inf entries share a row, all -inf spreads evenly."""
+    posinf = np.isposinf(logits)
+    rows = posinf.any(axis=-1, keepdims=True)
+    logits = np.where(rows, np.where(posinf, 0.0, -np.inf), logits)
+    return np.where(np.isneginf(logits).all(axis=-1, keepdims=True), 0.0, logits)
 
 
 def causal_mask(n: int) -> np.ndarray:

@@ -500,8 +500,8 @@ p.m { margin-top: 2px; margin-bottom: 6px; }
 .masked { color: #888; }
 a.src { color: #16407a; text-decoration: none; }
 a.toggle { color: #2060a0; }
-td { padding-right: 8px; white-space: nowrap; }
-th { color: #555; font-weight: normal; text-align: left; padding-right: 8px; }
+pre.m { margin-top: 2px; margin-bottom: 6px; }
+.th { color: #555; }
 """
 
 
@@ -573,44 +573,75 @@ def _html_block(block: Block) -> str:
         lead = "Long sums are folded." if block.what == "terms" else "Long sentences are folded."
         return f'<p class="note">{lead} <a class="toggle" href="toggle:terms">{block.link_text()}</a></p>'
     if isinstance(block, Table):
-        # first column is a label; the rest hold numbers, right-aligned so the points line up
-        align = ["left"] + ["right"] * (len(block.header) - 1)
-        head = "".join(f'<th align="{a}">{html.escape(h)}</th>' for a, h in zip(align, block.header, strict=True))
-        body = "".join("<tr>" + "".join(f'<td class="n" align="{a}">{_html_segs(c)}</td>'
-                                        for a, c in zip(align, row, strict=True)) + "</tr>"
-                       for row in block.rows)
-        return f'<table cellspacing="0" cellpadding="2"><tr>{head}</tr>{body}</table>'
+        return _html_table(block)
     return _html_dots(block)
+
+
+# Tables and dot-product rows are laid out as preformatted monospace text padded
+# with spaces, not as HTML tables: Qt's rich-text table layout costs several
+# times more, and the panel is rebuilt on every edit.
+def _width(segs: Iterable[Seg]) -> int:
+    """How many monospace cells ``segs`` take on screen (a token chip has a space each side)."""
+    total = 0
+    for s in segs:
+        if isinstance(s, Num | Mono):
+            total += len(s.text)
+        elif isinstance(s, Tok):
+            total += len(s.text) + 2
+        else:
+            total += len(s)
+    return total
+
+
+def _html_table(block: Table) -> str:
+    # first column is a label; the rest hold numbers, right-aligned so the points line up
+    cells = [[(html.escape(h), len(h)) for h in block.header]]
+    cells += [[(_html_segs(c), _width(c)) for c in row] for row in block.rows]
+    widths = [max(row[c][1] for row in cells) for c in range(len(block.header))]
+    lines = []
+    for r, row in enumerate(cells):
+        parts = []
+        for c, (text, w) in enumerate(row):
+            pad = " " * (widths[c] - w)
+            parts.append(text + pad if c == 0 else pad + text)
+        line = "  ".join(parts).rstrip()
+        lines.append(f'<span class="th">{line}</span>' if r == 0 else line)
+    return f'<pre class="m">{"<br/>".join(lines)}</pre>'
 
 
 STACK_TERMS = 3  # sums with more terms put "= products = result" on a second line, to stay narrow
 
 
 def _html_dots(block: Dots) -> str:
+    label_w = max((_width(r.label) for r in block.rows), default=0)
+    op_w = max((len(_dot_op(r)) for r in block.rows), default=1)
+    indent = " " * (label_w + 1 + op_w + 1)
     out = []
-    td = '<td class="m">'
     for row in block.rows:
-        op = html.escape(row.op.lstrip(": ")) + " =" if row.op else "="
-        label = _html_segs(row.label)
+        op = _dot_op(row)
+        head = _html_segs(row.label) + " " * (label_w - _width(row.label)) + " " + html.escape(op).ljust(op_w) + " "
         result = _html_seg(row.result)
         n_terms = len(row.terms or []) + len(row.extra)
         if row.terms is None:
-            lines = [[label, op, result]]
-        elif n_terms > STACK_TERMS:
-            terms, products = _html_terms(row)
-            rest = f"{products} = {result}" if row.terms else result
-            lines = [[label, op, terms], ["", "=", rest]]
+            lines = [head + result]
         else:
             terms, products = _html_terms(row)
-            lines = [[label, op, terms, "=", *([products, "="] if row.terms else []), result]]
+            terms = terms.replace("<br/>", "<br/>" + indent)
+            products = products.replace("<br/>", "<br/>" + indent)
+            rest = f"{products} = {result}" if row.terms else result
+            if n_terms > STACK_TERMS:  # "= products = result" on a second line, to stay narrow
+                lines = [head + terms, " " * (label_w + 1 + op_w - 1) + "= " + rest]
+            else:
+                lines = [f"{head}{terms} = {rest}"]
         if row.tail:
-            # the follow-up (e.g. the scaled logit) goes on its own line under the sum: keeps rows narrow
-            lines.append(["", "", " ".join(_html_segs(c) for c in row.tail)])
-        for cells in lines:
-            *first, last = cells
-            out.append("<tr>" + "".join(f"{td}{c}</td>" for c in first)
-                       + f'<td class="m" colspan="{8 - len(first)}">{last}</td></tr>')
-    return f'<table cellspacing="0" cellpadding="1">{"".join(out)}</table>'
+            # the follow-up (e.g. the scaled logit) goes on its own line under the sum
+            lines.append(indent + " ".join(_html_segs(c) for c in row.tail))
+        out += lines
+    return f'<pre class="m">{"<br/>".join(out)}</pre>'
+
+
+def _dot_op(row: DotRow) -> str:
+    return row.op.lstrip(": ") + " =" if row.op else "="
 
 
 def render_html(header: list[Seg], steps: list[Step]) -> str:

@@ -36,6 +36,7 @@ from attnviz.gui.attention_panels import OutputPanel, ScoresPanel, WeightsPanel
 from attnviz.gui.calculation_panel import CalculationPanel
 from attnviz.gui.controls import DimensionControls, OptionControls
 from attnviz.gui.export import export_matrix_csv, export_plot, export_text
+from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.lines_view import LinesView
 from attnviz.gui.matrix_view import MatrixView
 from attnviz.gui.pe_view import PositionalEncodingView
@@ -156,6 +157,9 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock:{key}")
         dock.setWidget(widget)
+        if isinstance(widget, LazyView):
+            # a tab brought to the front is not "shown" again: catch up here
+            dock.visibilityChanged.connect(lambda visible, w=widget: visible and w.ensure_fresh())
         self.addDockWidget(area, dock)
         self.docks[key] = dock
         return dock

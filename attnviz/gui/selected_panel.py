@@ -41,6 +41,8 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         self._texts: list[pg.TextItem] = []
         self._ticks: list[tuple[int, str]] = []
         self._tokens: tuple[str, ...] = ()
+        self._title = ""
+        self._width = 0.0
         plot.vb.sigResized.connect(self._on_view_resized)
         model.resultChanged.connect(self.refresh)
         view.headChanged.connect(self.refresh)
@@ -56,7 +58,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         plot = self.getPlotItem()
         if not 0 <= i < r.n_tokens:
             self.bars.setOpts(x=[], height=[])
-            plot.setTitle("Type a sentence to see its weights")
+            self._set_title("Type a sentence to see its weights")
             self._show_numbers([], [])
             return
         w = r.weights[h, i]
@@ -64,7 +66,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         x = np.arange(r.n_tokens)
         brushes = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
         self.bars.setOpts(x=x, height=w, brushes=brushes, pens=brushes)
-        plot.setTitle(f"What {r.tokens[i]!r} attends to (head {h + 1})", color="#222", size="10pt")
+        self._set_title(f"What {short(r.tokens[i])!r} attends to (head {h + 1})")
         shown = tuple(short(t) for t in r.tokens)
         if shown != self._tokens:
             self._tokens = shown
@@ -89,9 +91,17 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
             self._ticks = ticks
             self.getPlotItem().getAxis("bottom").setTicks([ticks])
 
+    def _set_title(self, text: str) -> None:
+        # setting even the same title relays out the plot, which resizes the view
+        if text != self._title:
+            self._title = text
+            self.getPlotItem().setTitle(text, color="#222", size="10pt")
+
     def _on_view_resized(self) -> None:
-        self._set_ticks()
-        if self.isVisible():
+        width = self.getPlotItem().vb.width()
+        if width != self._width:  # whether numbers and labels fit depends on the width only
+            self._width = width
+            self._set_ticks()
             self.refresh()
 
     def _show_numbers(self, x, w) -> None:
