@@ -124,3 +124,16 @@ def test_export_the_whole_window(window, dialogs, tmp_path):
     dialogs.answer("getSaveFileName", (str(tmp_path / "win.png"), ""))
     assert window.export_window()
     assert QImage(str(tmp_path / "win.png")).width() >= 1000
+
+
+def test_panels_in_background_tabs_do_no_work_until_raised(window, qtbot):
+    assert not window.lines.on_screen() and window.selected.on_screen()  # default: lines is behind "selected"
+    lines_before, selected_before = window.lines.refresh_count, window.selected.refresh_count
+    table = window.tables["W_q"].model()
+    table.setData(table.index(0, 0), "0.125")
+    qtbot.waitUntil(lambda: window.selected.refresh_count > selected_before)
+    assert window.lines.refresh_count == lines_before
+    window.show_panel("lines")
+    qtbot.waitUntil(lambda: window.lines.refresh_count == lines_before + 1)
+    weights = {(q, k): w for _h, q, k, w, _o in window.lines.line_items()}
+    assert weights[(0, 1)] == pytest.approx(window.model.result.weights[0, 0, 1])
