@@ -145,6 +145,7 @@ class LinesView(LazyView, QWidget):
         self.all_heads.setToolTip("Overlay every head's lines, each in its own colour")
         self.caption = QLabel(self)
         self.caption.setObjectName("lines:caption")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # a long caption may be clipped rather than widen the whole window
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
@@ -154,8 +155,7 @@ class LinesView(LazyView, QWidget):
         bar.setContentsMargins(4, 4, 4, 0)
         bar.addWidget(self.mode)
         bar.addWidget(self.all_heads)
-        bar.addStretch(1)
-        bar.addWidget(self.caption)
+        bar.addWidget(self.caption, 1)  # takes the spare width, and may clip rather than widen
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSaveFile, QSettings, Qt, QUrl
+from PySide6.QtCore import QByteArray, QSaveFile, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QRadioButton,
+    QTabBar,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -284,6 +285,26 @@ class MainWindow(QMainWindow):
         self.shape_label.setText(
             f"{r.n_tokens} tokens · d_model {m.d_model} · d_k {m.d_k} · d_v {m.d_v} · {heads} · computed in {ms:.2f} ms"
         )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._hide_stray_tab_bars)
+
+    def _hide_stray_tab_bars(self) -> None:
+        """Hide dock tab bars that no tab group uses.
+
+        With two tabbed dock groups, Qt 6.10/6.11 leaves a second copy of one
+        group's tab bar visible in the middle of the window, where it can cover
+        a panel. The bar in use sits right under its group's docks.
+        """
+        docks = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()]
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if not bar.isVisible():
+                continue
+            titles = {bar.tabText(i) for i in range(bar.count())}
+            group = [d.geometry() for d in docks if d.windowTitle() in titles]
+            if not any(g.bottom() + 1 == bar.y() and g.left() <= bar.x() <= g.right() for g in group):
+                bar.hide()
 
     def _update_W_o_tab(self) -> None:
         index = self.tabs.indexOf(self.tables["W_o"])
@@ -562,6 +583,7 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.setVisible(True)
+        QTimer.singleShot(0, self._hide_stray_tab_bars)
 
     # ---- drag and drop ---------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

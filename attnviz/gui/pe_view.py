@@ -1,6 +1,6 @@
 """The positional-encoding panel: the sine/cosine pattern added to each token.
 
-A heatmap of PE (positions down, model dimensions across) for at least 32
+A heatmap of PE (positions down, model dimensions across) for at least 16
 positions, so the wave pattern is visible even for a two-token sentence; the
 rows the sentence actually uses are boxed and labelled with its tokens.
 
@@ -21,13 +21,12 @@ from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from attnviz.engine import positional_encoding
 from attnviz.gui.lazy_view import LazyView
+from attnviz.gui.numbers import short
 from attnviz.gui.palette import DIVERGING, SELECTION
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
-MIN_POSITIONS = 32
-# Beyond this many labelled rows the token names collide; fall back to numbers.
-MAX_TOKEN_LABELS = 40
+MIN_POSITIONS = 16  # enough rows to show the pattern, few enough that every row is labelled
 
 
 class PositionalEncodingView(LazyView, QWidget):
@@ -40,7 +39,7 @@ class PositionalEncodingView(LazyView, QWidget):
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
         self.plot = self.graphics.addPlot(row=0, col=0)
-        self.plot.setTitle("Positional encoding PE[position, dimension]", color="#333")
+        self.plot.setTitle("PE[position, dimension]", color="#333")
         self.plot.setLabel("left", "position")
         self.plot.setLabel("bottom", "dimension")
         self.plot.invertY(True)
@@ -124,18 +123,14 @@ class PositionalEncodingView(LazyView, QWidget):
         self.off_label.setVisible(off)
         self.off_label.setPos(d_model / 2 - 0.5, positions / 2 - 0.5)
         self.plot.setTitle(
-            "Positional encoding: off (all zeros)" if off else "Positional encoding PE[position, dimension]",
+            "off: all zeros" if off else "PE[position, dimension]",
             color="#333",
         )
 
     def _set_ticks(self, tokens: tuple[str, ...], positions: int, d_model: int) -> None:
-        n = len(tokens)
-        ticks: dict[int, str] = {}
-        if n <= MAX_TOKEN_LABELS:
-            ticks.update({i: f"{_short(tok)}  {i}" for i, tok in enumerate(tokens)})
+        # one label every `step` rows, so they never overlap; a sentence's row names its token
         step = _tick_step(positions)
-        for p in range(0, positions, step):
-            ticks.setdefault(p, str(p))
+        ticks = {p: (f"{short(tokens[p], 10)}  {p}" if p < len(tokens) else str(p)) for p in range(0, positions, step)}
         self._ticks = ticks
         self.plot.getAxis("left").setTicks([sorted(ticks.items())])
         x_step = _tick_step(d_model)
@@ -148,8 +143,3 @@ def _tick_step(count: int) -> int:
         if count / step <= 16:
             return step
     return max(1, count // 16)
-
-
-def _short(token: str, limit: int = 12) -> str:
-    return token if len(token) <= limit else token[: limit - 1] + "…"
-
