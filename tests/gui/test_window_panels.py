@@ -137,3 +137,17 @@ def test_panels_in_background_tabs_do_no_work_until_raised(window, qtbot):
     qtbot.waitUntil(lambda: window.lines.refresh_count == lines_before + 1)
     weights = {(q, k): w for _h, q, k, w, _o in window.lines.line_items()}
     assert weights[(0, 1)] == pytest.approx(window.model.result.weights[0, 0, 1])
+
+
+def test_only_the_two_dock_tab_bars_in_use_are_shown(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+
+    def shown_bars():
+        bars = window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        return sorted(tuple(b.tabText(i) for i in range(b.count())) for b in bars if b.isVisible())
+
+    expected = [("Output", "Positional encoding"), ("Selected token's weights", "Attention lines")]
+    qtbot.waitUntil(lambda: shown_bars() == expected)
+    window.restore_layout_action.trigger()
+    qtbot.waitUntil(lambda: shown_bars() == expected)
