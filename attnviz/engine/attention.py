@@ -23,7 +23,7 @@ import numpy as np
 from attnviz.engine.document import Document
 from attnviz.engine.embedding import lookup
 from attnviz.engine.positional import positional_encoding
-from attnviz.engine.tokenizer import tokenize
+from attnviz.engine.tokenizer import check_length
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def causal_mask(n: int) -> np.ndarray:
 def forward(doc: Document, sentence: str | None = None) -> AttentionResult:
     """Run the whole pass on ``sentence`` (default: the document's own)."""
     cfg = doc.config
-    tokens = tuple(tokenize(doc.sentence if sentence is None else sentence))
+    tokens = tuple(check_length(doc.sentence if sentence is None else sentence))
     n, d_k = len(tokens), doc.d_k
 
     emb, ids = lookup(tokens, doc.vocab, doc.embeddings)               # (n, d_model)

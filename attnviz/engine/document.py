@@ -22,6 +22,7 @@ import numpy as np
 
 from attnviz.engine.errors import AttnvizError
 from attnviz.engine.positional import KINDS
+from attnviz.engine.tokenizer import check_length
 
 MATRICES = ("embeddings", "W_q", "W_k", "W_v", "W_o")
 HEAD_MATRICES = ("W_q", "W_k", "W_v")
@@ -176,6 +177,7 @@ def validate(doc: Document) -> None:
             )
     if not isinstance(doc.sentence, str):
         raise AttnvizError(f"sentence must be a string, got {type(doc.sentence).__name__}")
+    check_length(doc.sentence)
 
 
 def as_heads(w: Any, name: str) -> np.ndarray:

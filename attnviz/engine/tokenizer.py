@@ -14,6 +14,8 @@ import functools
 import re
 import unicodedata
 
+from attnviz.engine.errors import AttnvizError
+
 
 def _pattern(sentence: str) -> re.Pattern[str]:
     """The token pattern, with the combining marks this sentence uses counted as letters.
@@ -30,6 +32,19 @@ def _compiled(marks: str) -> re.Pattern[str]:
     # [^\W_] is "a word character that is not the underscore": letters and digits.
     word = rf"(?:[^\W_]|[{re.escape(marks)}])+" if marks else r"[^\W_]+"
     return re.compile(rf"{word}(?:['’]{word})*|\S")
+
+
+# The pass holds several (heads, n, n) arrays: beyond this a pasted book would
+# exhaust memory instead of showing anything readable.
+MAX_TOKENS = 1024
+
+
+def check_length(sentence: str) -> list[str]:
+    """The tokens of ``sentence``, or AttnvizError if there are more than MAX_TOKENS."""
+    tokens = tokenize(sentence)
+    if len(tokens) > MAX_TOKENS:
+        raise AttnvizError(f"the sentence has {len(tokens)} tokens; attnviz shows at most {MAX_TOKENS}")
+    return tokens
 
 
 def tokenize(sentence: str) -> list[str]:

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.dimensions = DimensionControls(self.model, self.view)
         self.options = OptionControls(self.model)
         self.dimensions.error = self.options.error = self.show_error_in_status
+        self.sentence.refused.connect(self.show_error_in_status)
         self.sentence_edit = self.sentence.edit
         layout.addWidget(self.sentence)
         layout.addWidget(self.dimensions)

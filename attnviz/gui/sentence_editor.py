@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
+from attnviz.engine import AttnvizError
 from attnviz.gui.numbers import short
 from attnviz.gui.palette import token_color
 from attnviz.gui.view_state import ViewState
@@ -17,6 +18,9 @@ MAX_CHIPS = 64
 
 
 class SentenceEditor(QWidget):
+    # a one-line reason, when an edit of the sentence is refused
+    refused = Signal(str)
+
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model, self.view = model, view
@@ -41,12 +45,20 @@ class SentenceEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
         layout.addWidget(self.chips)
-        self.edit.textEdited.connect(model.set_sentence)
+        self.edit.textEdited.connect(self._on_edited)
         model.sentenceChanged.connect(self._sync_text)
         model.documentReset.connect(lambda: self._sync_text(model.sentence))
         model.resultChanged.connect(self._render_chips)
         view.tokenChanged.connect(self._render_chips)
         self._render_chips()
+
+    def _on_edited(self, text: str) -> None:
+        try:
+            self.model.set_sentence(text)
+        except AttnvizError as e:
+            self._sync_text(self.model.sentence)  # the box keeps showing what is computed
+            QToolTip.showText(self.edit.mapToGlobal(self.edit.rect().bottomLeft()), str(e), self.edit)
+            self.refused.emit(str(e))
 
     def _sync_text(self, text: str) -> None:
         """Show the model's sentence without echoing it back as an edit."""

@@ -22,7 +22,7 @@ from attnviz.engine import AttentionResult, AttnvizError, Config, Document, caus
 from attnviz.engine.document import HEAD_MATRICES, MATRICES
 from attnviz.engine.embedding import unknown_word_vector
 from attnviz.engine.resize import FILLS, new_values, resize_document
-from attnviz.engine.tokenizer import vocab_key
+from attnviz.engine.tokenizer import check_length, vocab_key
 from attnviz.model import commands
 
 # Larger would not fit on a screen as a table, and a resize allocates H·d_model·d_k cells.
@@ -213,6 +213,7 @@ class DocumentModel(QObject):
     def set_sentence(self, text: str) -> None:
         if not isinstance(text, str):
             raise AttnvizError(f"the sentence must be text, got {type(text).__name__}")
+        check_length(text)
         if text != self._sentence:
             self.undo_stack.push(commands.SetSentence(self, text))
 

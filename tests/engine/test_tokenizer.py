@@ -104,3 +104,21 @@ def test_every_token_is_a_word_or_one_character(text):
             assert t[0].isalnum() and t[-1].isalnum()
             assert "_" not in t
             assert "''" not in t and "’’" not in t and "'’" not in t and "’'" not in t
+
+
+def test_a_sentence_longer_than_the_limit_is_refused_everywhere():
+    import numpy as np
+
+    from attnviz.engine import AttnvizError, Document, forward
+    from attnviz.engine.tokenizer import MAX_TOKENS, check_length
+
+    ok, too_long = " ".join(["a"] * MAX_TOKENS), " ".join(["a"] * (MAX_TOKENS + 1))
+    assert len(check_length(ok)) == MAX_TOKENS
+    with pytest.raises(AttnvizError, match=f"{MAX_TOKENS + 1} tokens; attnviz shows at most {MAX_TOKENS}"):
+        check_length(too_long)
+    parts = dict(vocab=("a",), embeddings=[[1.0]], W_q=np.ones((1, 1, 1)), W_k=np.ones((1, 1, 1)),
+                 W_v=np.ones((1, 1, 1)))
+    with pytest.raises(AttnvizError, match="at most"):
+        Document(**parts, sentence=too_long)
+    with pytest.raises(AttnvizError, match="at most"):
+        forward(Document(**parts, sentence="a"), too_long)

@@ -301,3 +301,14 @@ def test_hovering_a_weights_cell_describes_it(window):
     assert "query \"Let's\"" in text and "key 'go'" in text
     score = f"{r.scores[0, 0, 1]:.2f}".replace("-", "−")
     assert f"weight = {r.weights[0, 0, 1]:.2f}" in text and f"q·k = {score}" in text
+
+
+def test_pasting_a_book_is_refused_and_the_sentence_kept(window, qtbot):
+    from attnviz.engine.tokenizer import MAX_TOKENS
+
+    before = window.model.document()
+    window.sentence_edit.selectAll()
+    window.sentence_edit.insert("word " * (MAX_TOKENS + 5))  # as a paste does: emits textEdited
+    assert window.sentence_edit.text() == "Let's go"
+    assert window.model.document().equals(before) and window.model.undo_stack.count() == 0
+    assert f"at most {MAX_TOKENS}" in window.statusBar().currentMessage()
