@@ -35,7 +35,6 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         plot.setMouseEnabled(False, False)
         plot.setYRange(0, 1.1, padding=0)
         plot.setLabel("left", "softmax weight")
-        plot.showGrid(y=True, alpha=0.25)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         plot.addItem(self.bars)
         self._texts: list[pg.TextItem] = []
