@@ -24,6 +24,7 @@ HEAD is -1 for matrices that are not per head (``embeddings``, ``W_o``,
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,8 @@ from attnviz.model import DocumentModel
 FOLD_TERMS = 8
 # Above this many tokens only the heaviest keys are listed one by one.
 KEYS_SHOWN = 12
+# "List all keys" is offered up to this many: more would take seconds per edit.
+MAX_KEYS_LISTED = 64
 EMPTY_MESSAGE = "Type a sentence above to see the calculation."
 NO_TOKEN_MESSAGE = "Click a token to see its calculation."
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -166,6 +169,7 @@ class Context:
     i: int
     digits: int
     show_terms: bool
+    show_all_keys: bool
     # the keys listed key by key: all of them, or when folded the heaviest KEYS_SHOWN
     keys: tuple[int, ...]
 
@@ -221,7 +225,7 @@ def shown_keys(weights: np.ndarray, i: int, show_all: bool) -> tuple[int, ...]:
     that much text on every edit would freeze the window.
     """
     n = len(weights)
-    if show_all or n <= KEYS_SHOWN:
+    if n <= KEYS_SHOWN or (show_all and n <= MAX_KEYS_LISTED):
         return tuple(range(n))
     heaviest = set(np.argsort(-weights, kind="stable")[: KEYS_SHOWN - 1].tolist()) | {i}
     return tuple(sorted(heaviest))
@@ -229,11 +233,12 @@ def shown_keys(weights: np.ndarray, i: int, show_all: bool) -> tuple[int, ...]:
 
 def _keys_note(ctx: Context) -> list[Block]:
     n = ctx.r.n_tokens
+    toggle = [Toggle(ctx.show_all_keys, n, "keys")] if KEYS_SHOWN < n <= MAX_KEYS_LISTED else []
     if len(ctx.keys) == n:
-        return [Toggle(ctx.show_terms, n, "keys")] if n > KEYS_SHOWN else []
+        return toggle
     rest = float(np.delete(ctx.r.weights[ctx.head, ctx.i], list(ctx.keys)).sum())
     return [Para([f"Listed: the {len(ctx.keys)} keys with the largest weights; the other {n - len(ctx.keys)} "
-                  f"keys share a weight of ", ctx.num(rest), "."], "note"), Toggle(ctx.show_terms, n, "keys")]
+                  f"keys share a weight of ", ctx.num(rest), "."], "note"), *toggle]
 
 
 def _toggle_blocks(ctx: Context, n_terms: int) -> list[Block]:
@@ -570,8 +575,11 @@ def _html_block(block: Block) -> str:
             return f'<p class="m">{_html_segs(block.segs)}</p>'
         return f"<p>{_html_segs(block.segs)}</p>"
     if isinstance(block, Toggle):
-        lead = "Long sums are folded." if block.what == "terms" else "Long sentences are folded."
-        return f'<p class="note">{lead} <a class="toggle" href="toggle:terms">{block.link_text()}</a></p>'
+        if block.what == "terms":
+            lead, href = "Long sums are folded.", "toggle:terms"
+        else:
+            lead, href = ("All keys are listed." if block.shown else "Long sentences are folded."), "toggle:keys"
+        return f'<p class="note">{lead} <a class="toggle" href="{href}">{block.link_text()}</a></p>'
     if isinstance(block, Table):
         return _html_table(block)
     return _html_dots(block)
@@ -585,17 +593,27 @@ def _width(segs: Iterable[Seg]) -> int:
     total = 0
     for s in segs:
         if isinstance(s, Num | Mono):
-            total += len(s.text)
+            total += _cells(s.text)
         elif isinstance(s, Tok):
-            total += len(s.text) + 2
+            total += _cells(s.text) + 2
         else:
-            total += len(s)
+            total += _cells(s)
     return total
+
+
+def _cells(text: str) -> int:
+    """Monospace cells ``text`` covers: CJK and emoji take two, combining and zero-width marks none."""
+    width = 0
+    for c in text:
+        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+    return width
 
 
 def _html_table(block: Table) -> str:
     # first column is a label; the rest hold numbers, right-aligned so the points line up
-    cells = [[(html.escape(h), len(h)) for h in block.header]]
+    cells = [[(html.escape(h), _cells(h)) for h in block.header]]
     cells += [[(_html_segs(c), _width(c)) for c in row] for row in block.rows]
     widths = [max(row[c][1] for row in cells) for c in range(len(block.header))]
     lines = []
@@ -792,6 +810,7 @@ class CalculationPanel(QWidget):
         self.regenerations = 0  # how many times the HTML was rebuilt (tests check laziness)
         self._dirty = True
         self._show_terms = False
+        self._show_all_keys = False
         self._build_ui()
         # Coalesce: a head change and a token change in one event-loop turn cost one rebuild.
         self._timer = QTimer(self)
@@ -841,8 +860,9 @@ class CalculationPanel(QWidget):
         if r.n_tokens == 0 or not 0 <= i < r.n_tokens:
             return None
         head = min(max(self.view.head, 0), r.n_heads - 1)
-        keys = shown_keys(r.weights[head, i], i, self._show_terms)
-        return Context(r, self.model.document(), head, i, self.view.precision, self._show_terms, keys)
+        keys = shown_keys(r.weights[head, i], i, self._show_all_keys)
+        return Context(r, self.model.document(), head, i, self.view.precision, self._show_terms,
+                       self._show_all_keys, keys)
 
     def _message(self) -> str:
         return EMPTY_MESSAGE if self.model.result.n_tokens == 0 else NO_TOKEN_MESSAGE
@@ -885,6 +905,12 @@ class CalculationPanel(QWidget):
             self._show_terms = bool(shown)
             self._invalidate()
 
+    def set_show_all_keys(self, shown: bool) -> None:
+        """List every key of a long sentence (up to MAX_KEYS_LISTED), or only the heaviest."""
+        if bool(shown) != self._show_all_keys:
+            self._show_all_keys = bool(shown)
+            self._invalidate()
+
     # ---- regeneration -------------------------------------------------------
     def _invalidate(self, *_: Any) -> None:
         self._dirty = True
@@ -923,6 +949,9 @@ class CalculationPanel(QWidget):
         target = url.toString()
         if target == "toggle:terms":
             self.set_show_terms(not self._show_terms)
+            return
+        if target == "toggle:keys":
+            self.set_show_all_keys(not self._show_all_keys)
             return
         parsed = parse_source(target)
         if parsed is not None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnviz.engine import AttnvizError
+from attnviz.gui.numbers import parse_number
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 from attnviz.model.document_model import MAX_DIMENSION
@@ -97,26 +98,39 @@ class TemperatureBox(QDoubleSpinBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setDecimals(6)
+        self.setDecimals(12)  # the box must hold a file's temperature as it is
         self.setRange(1e-6, 1e6)
         self.setSingleStep(0.1)
         self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
 
     def textFromValue(self, value: float) -> str:
-        return f"{value:.3g}" if value < 0.01 or value >= 1000 else f"{value:.2f}"
+        # lossless for what the box holds: Enter on an untouched box must not round T
+        text = f"{value:.6g}"
+        return f"{value:.2f}" if float(f"{value:.2f}") == value and 0.01 <= value < 1000 else text
 
     def valueFromText(self, text: str) -> float:
-        try:
-            return float(text.replace(",", "."))
-        except ValueError:
-            return self.value()
+        if text == self.textFromValue(self.value()):
+            return self.value()  # untouched: keep every digit, not just the ones shown
+        value = _parse_temperature(text)
+        return self.value() if value is None else value
 
     def validate(self, text: str, pos: int):
-        try:
-            float(text.replace(",", "."))
-        except ValueError:
+        value = _parse_temperature(text)
+        if value is None:
+            partial = text.strip() == "" or text.strip().lower().endswith(("e", "e-", "e+", ".")) or text == "-"
+            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
+        if not self.minimum() <= value <= self.maximum():
             return QValidator.State.Intermediate, text, pos
         return QValidator.State.Acceptable, text, pos
+
+
+def _parse_temperature(text: str) -> float | None:
+    """A finite positive number written plainly (no "1_0" or "1,5"), else None."""
+    try:
+        value = parse_number(text)
+    except AttnvizError:
+        return None
+    return value if value > 0 else None
 
 
 class OptionControls(QWidget):

@@ -159,6 +159,9 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock:{key}")
         dock.setWidget(widget)
+        # docks moved, floated or closed by the user can leave a tab bar behind too
+        for changed in (dock.dockLocationChanged, dock.topLevelChanged, dock.visibilityChanged):
+            changed.connect(lambda *_: QTimer.singleShot(0, self._hide_stray_tab_bars))
         if isinstance(widget, LazyView):
             # a tab brought to the front is not "shown" again: catch up here
             dock.visibilityChanged.connect(lambda visible, w=widget: visible and w.ensure_fresh())
@@ -299,13 +302,16 @@ class MainWindow(QMainWindow):
         a panel. The bar in use sits right under its group's docks.
         """
         docks = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()]
-        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        for bar in self._tab_bars():
             if not bar.isVisible():
                 continue
             titles = {bar.tabText(i) for i in range(bar.count())}
             group = [d.geometry() for d in docks if d.windowTitle() in titles]
             if not any(g.bottom() + 1 == bar.y() and g.left() <= bar.x() <= g.right() for g in group):
                 bar.hide()
+
+    def _tab_bars(self) -> list[QTabBar]:
+        return self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
 
     def _update_W_o_tab(self) -> None:
         index = self.tabs.indexOf(self.tables["W_o"])
@@ -581,6 +587,10 @@ class MainWindow(QMainWindow):
         return self._export(path, lambda p: export_plot(self, p))
 
     def restore_layout(self) -> None:
+        # restoreState builds new tab bars but leaves the old ones showing,
+        # exactly on top of their twins: hide them all, the layout shows its own
+        for bar in self._tab_bars():
+            bar.hide()
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.setVisible(True)

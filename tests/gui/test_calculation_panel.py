@@ -449,3 +449,24 @@ def test_fmt_and_parse():
         assert parse_number(fmt(x, 4)) == pytest.approx(x, abs=0.5e-4)
     assert parse_source("src:W_q:0:1:0") == ("W_q", 0, 1, 0)
     assert parse_source("toggle:terms") is None
+
+
+def test_listing_all_keys_and_showing_all_terms_are_separate_switches(qtbot):
+    n = 20
+    words = tuple(f"w{i}" for i in range(n))
+    rng = np.random.default_rng(3)
+    doc = Document(vocab=words, embeddings=rng.normal(size=(n, 10)), W_q=rng.normal(size=(1, 10, 10)),
+                   W_k=rng.normal(size=(1, 10, 10)), W_v=rng.normal(size=(1, 10, 10)), sentence=" ".join(words))
+    model = DocumentModel(doc)
+    view = ViewState(model)
+    panel = CalculationPanel(model, view)
+    qtbot.addWidget(panel)
+    panel.show()
+    text = panel.to_plain_text()
+    assert "keys folded: 20 in all" in text and "terms folded" in text
+    panel._on_anchor(QUrl("toggle:keys"))
+    text = panel.to_plain_text()
+    assert "all keys listed" in text and "terms folded" in text  # only the keys unfolded
+    assert all(f"#{j + 1} " in text for j in range(n))
+    panel._on_anchor(QUrl("toggle:terms"))
+    assert "all terms shown" in panel.to_plain_text() and "all keys listed" in panel.to_plain_text()

@@ -312,3 +312,26 @@ def test_pasting_a_book_is_refused_and_the_sentence_kept(window, qtbot):
     assert window.sentence_edit.text() == "Let's go"
     assert window.model.document().equals(before) and window.model.undo_stack.count() == 0
     assert f"at most {MAX_TOKENS}" in window.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize("temperature", [0.015, 1.0471285480508996, 12.345, 1234.5])
+def test_enter_in_an_untouched_temperature_box_changes_nothing(window, temperature):
+    from PySide6.QtTest import QTest
+
+    doc = load_example("lets-go")
+    window.model.load(doc.replace(config=doc.config.__class__(temperature=temperature)))
+    window.options.temperature.setFocus()
+    QTest.keyClick(window.options.temperature, Qt.Key.Key_Return)
+    assert window.model.config.temperature == temperature
+    assert window.model.undo_stack.count() == 0 and not window.isWindowModified()
+
+
+@pytest.mark.parametrize("typed", ["0", "-1", "nan", "abc"])
+def test_the_temperature_box_refuses_what_is_not_a_positive_number(window, typed):
+    from PySide6.QtTest import QTest
+
+    box = window.options.temperature
+    box.selectAll()
+    QTest.keyClicks(box.lineEdit(), typed)
+    QTest.keyClick(box, Qt.Key.Key_Return)
+    assert window.model.config.temperature == 1.0
