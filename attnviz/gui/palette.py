@@ -7,6 +7,8 @@ centred on zero; attention weights use a sequential white–purple map on [0, 1]
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
@@ -46,13 +48,22 @@ def symmetric_levels(a: np.ndarray) -> tuple[float, float]:
     return -m, m
 
 
+# Table cells are coloured from a 256-step lookup table: a table paints every
+# visible cell on every repaint, and the colour map's own lookup is slow.
+_STEPS = 256
+_CELL_COLORS = [DIVERGING.map(i / (_STEPS - 1), mode="qcolor") for i in range(_STEPS)]
+
+
 def cell_color(value: float, lo: float, hi: float) -> QColor:
     """Background colour of a table cell holding ``value`` on levels [lo, hi]."""
-    t = 0.5 if hi <= lo or not np.isfinite(value) else (value - lo) / (hi - lo)
-    return DIVERGING.map(float(np.clip(t, 0.0, 1.0)), mode="qcolor")
+    t = 0.5 if hi <= lo or not math.isfinite(value) else (value - lo) / (hi - lo)
+    return _CELL_COLORS[round(min(max(t, 0.0), 1.0) * (_STEPS - 1))]
+
+
+_BLACK, _WHITE = QColor("black"), QColor("white")
 
 
 def text_color_on(bg: QColor) -> QColor:
     """Black or white, whichever reads better on ``bg``."""
     luminance = 0.299 * bg.redF() + 0.587 * bg.greenF() + 0.114 * bg.blueF()
-    return QColor("black") if luminance > 0.55 else QColor("white")
+    return _BLACK if luminance > 0.55 else _WHITE
