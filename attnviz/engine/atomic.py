@@ -22,7 +22,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace the contents of ``path`` with ``data``, all or nothing."""
     # Write through a symbolic link rather than replacing the link itself.
     target = Path(os.path.realpath(path))
-    mode = _mode_for(target)
+    mode = file_mode(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -38,7 +38,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     _fsync_folder(target.parent)
 
 
-def _mode_for(target: Path) -> int:
+def file_mode(target: Path) -> int:
     """Keep an existing file's permissions; a new file gets the usual 0o666 & ~umask.
 
     mkstemp creates files as 0o600, which would silently make a shared file private.

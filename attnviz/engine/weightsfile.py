@@ -41,7 +41,7 @@ import numpy as np
 
 from attnviz.engine import atomic
 from attnviz.engine.document import HEAD_MATRICES, MATRICES, Config, Document, as_heads
-from attnviz.engine.errors import AttnvizError
+from attnviz.engine.errors import AttnvizError, one_line
 
 FORMATS = (".json", ".npz", ".safetensors")
 MAX_FILE_BYTES = 512 * 1024**2
@@ -76,7 +76,7 @@ def load(path: str | os.PathLike[str]) -> Document:
     except FileNotFoundError:
         raise AttnvizError(f"{name}: no such file") from None
     except OSError as e:
-        raise AttnvizError(_one_line(f"{name}: cannot open ({_reason(e)})")) from None
+        raise AttnvizError(one_line(f"{name}: cannot open ({_reason(e)})")) from None
     if stat.S_ISDIR(st.st_mode):
         raise AttnvizError(f"{name}: is a folder, not a weights file")
     if not stat.S_ISREG(st.st_mode):
@@ -98,11 +98,11 @@ def save(doc: Document, path: str | os.PathLike[str]) -> None:
     try:
         data = dumps(doc, suffix_of(path))
     except AttnvizError as e:
-        raise AttnvizError(_one_line(f"{name}: {e}")) from None
+        raise AttnvizError(one_line(f"{name}: {e}")) from None
     try:
         atomic.write_atomic(path, data)
     except OSError as e:
-        raise AttnvizError(_one_line(f"{name}: cannot save ({_reason(e)})")) from None
+        raise AttnvizError(one_line(f"{name}: cannot save ({_reason(e)})")) from None
 
 
 def dumps(doc: Document, suffix: str) -> bytes:
@@ -118,7 +118,7 @@ def loads(data: bytes, suffix: str, name: str) -> Document:
     """Parse ``data`` as a ``suffix`` file; ``name`` is only used in error messages."""
     reader = _READERS.get(suffix.lower())
     if reader is None:
-        raise AttnvizError(_one_line(f"{name}: {_unknown_extension(suffix)}"))
+        raise AttnvizError(one_line(f"{name}: {_unknown_extension(suffix)}"))
     try:
         if not data:
             raise AttnvizError("the file is empty")
@@ -126,14 +126,14 @@ def loads(data: bytes, suffix: str, name: str) -> Document:
             raise AttnvizError(f"the data is {_megabytes(len(data))}, over the {_megabytes(MAX_FILE_BYTES)} limit")
         return _build(reader(bytes(data)))
     except AttnvizError as e:
-        raise AttnvizError(_one_line(f"{name}: {e}")) from None
+        raise AttnvizError(one_line(f"{name}: {e}")) from None
     except RecursionError:
         raise AttnvizError(f"{name}: the data is nested too deeply") from None
     except MemoryError:
         raise AttnvizError(f"{name}: not enough memory to read this file; is it damaged?") from None
     except Exception as e:
         # Last resort, so that no library's own exception type reaches the user.
-        raise AttnvizError(_one_line(f"{name}: cannot read this {suffix} file ({type(e).__name__}: {e})")) from e
+        raise AttnvizError(one_line(f"{name}: cannot read this {suffix} file ({type(e).__name__}: {e})")) from e
 
 
 # -----------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def _loads_npz(data: bytes) -> dict[str, Any]:
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise AttnvizError(_one_line(f"damaged .npz file ({e})")) from None
+        raise AttnvizError(one_line(f"damaged .npz file ({e})")) from None
     with npz:
         return {key: _npz_field(key, _npz_member(npz, key)) for key in npz.files}
 
@@ -367,7 +367,7 @@ def _check_unpacked_size(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             total = sum(info.file_size for info in z.infolist())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise AttnvizError(_one_line(f"damaged .npz file ({e})")) from None
+        raise AttnvizError(one_line(f"damaged .npz file ({e})")) from None
     if total > MAX_FILE_BYTES:
         raise AttnvizError(f"the archive unpacks to {_megabytes(total)}, over the {_megabytes(MAX_FILE_BYTES)} limit")
 
@@ -378,9 +378,9 @@ def _npz_member(npz: Any, key: str) -> np.ndarray:
     except ValueError as e:
         if "pickle" in str(e):
             raise AttnvizError(f"{key} is a pickled object array; attnviz never loads pickles") from None
-        raise AttnvizError(_one_line(f"{key} is damaged ({e})")) from None
+        raise AttnvizError(one_line(f"{key} is damaged ({e})")) from None
     except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise AttnvizError(_one_line(f"{key} is damaged ({e})")) from None
+        raise AttnvizError(one_line(f"{key} is damaged ({e})")) from None
     if not isinstance(value, np.ndarray):  # a zip member that is not a .npy array
         raise AttnvizError(f"{key} is not a NumPy array")
     return value
@@ -434,7 +434,7 @@ def _loads_safetensors(data: bytes) -> dict[str, Any]:
     try:
         tensors = st_load(data)
     except Exception as e:  # safetensors raises its own SafetensorError and others
-        raise AttnvizError(_one_line(f"damaged .safetensors file ({e})")) from None
+        raise AttnvizError(one_line(f"damaged .safetensors file ({e})")) from None
     fields.update(tensors)
     return fields
 
@@ -478,7 +478,7 @@ def _read(path: Path, name: str) -> bytes:
     except PermissionError:
         raise AttnvizError(f"{name}: permission denied; the file is not readable") from None
     except OSError as e:
-        raise AttnvizError(_one_line(f"{name}: cannot read ({_reason(e)})")) from None
+        raise AttnvizError(one_line(f"{name}: cannot read ({_reason(e)})")) from None
     if len(data) > MAX_FILE_BYTES:
         raise AttnvizError(f"{name}: the file is over the {_megabytes(MAX_FILE_BYTES)} limit")
     return data
@@ -522,7 +522,3 @@ def _megabytes(n: int) -> str:
 def _reason(e: OSError) -> str:
     return e.strerror or str(e) or type(e).__name__
 
-
-def _one_line(text: str) -> str:
-    """Messages are shown in a status line: fold any newline a library put in."""
-    return " ".join(text.split())

@@ -8,7 +8,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from attnviz import __version__
@@ -97,10 +97,8 @@ def _screenshot(app: QApplication, window, out: Path, size: tuple[int, int]) -> 
             f"--size {size[0]}x{size[1]} is smaller than the window can be ({minimum.width()}x{minimum.height()})"
         )
     # let layouts settle and the coalesced recompute land before grabbing
-    for _ in range(3):
+    for _ in range(4):
         app.processEvents()
-        QTimer.singleShot(0, lambda: None)
-    app.processEvents()
     ok = window.grab().save(str(out), "PNG")
     window.model.undo_stack.setClean()  # nothing to ask about on the way out
     window.close()

@@ -13,9 +13,8 @@ from PySide6.QtWidgets import QWidget
 from attnviz.engine import AttentionResult
 from attnviz.gui.heatmap import Heatmap
 from attnviz.gui.lazy_view import LazyView
-from attnviz.gui.numbers import format_number, short
+from attnviz.gui.numbers import component, format_number, short
 from attnviz.gui.palette import DIVERGING, SEQUENTIAL, symmetric_levels
-from attnviz.gui.table_models import subscript
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -102,7 +101,7 @@ class OutputPanel(_ResultHeatmap):
         self.setToolTip("The self-attention output: one row per token (all heads, after W_o and residual if on).")
 
     def render(self, r: AttentionResult, head: int) -> None:
-        cols = [f"y{subscript(j + 1)}" for j in range(r.output.shape[1])]
+        cols = [f"y{component(j)}" for j in range(r.output.shape[1])]
         self.set_matrix(r.output, _token_labels(r), cols, symmetric_levels(r.output))
 
     def describe_cell(self, row: int, col: int) -> str:

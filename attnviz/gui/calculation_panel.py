@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from attnviz.engine import AttentionResult, Document
 from attnviz.gui.numbers import MINUS
+from attnviz.gui.numbers import component as sub
 from attnviz.gui.numbers import format_number as fmt
 from attnviz.gui.palette import text_color_on, token_color
 from attnviz.gui.view_state import MAX_DIGITS, MIN_DIGITS, ViewState
@@ -58,15 +59,8 @@ KEYS_SHOWN = 12
 MAX_KEYS_LISTED = 64
 EMPTY_MESSAGE = "Type a sentence above to see the calculation."
 NO_TOKEN_MESSAGE = "Click a token to see its calculation."
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 Source = tuple[str, int, int, int]
-
-
-# ---- numbers ---------------------------------------------------------------
-def sub(i: int) -> str:
-    """1-based subscript for dimension index ``i`` (0-based): 0 → ₁."""
-    return str(i + 1).translate(_SUB)
 
 
 # ---- the blocks a step is made of --------------------------------------------

@@ -32,6 +32,8 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
 
 from attnviz.engine import AttnvizError
+from attnviz.engine.atomic import file_mode
+from attnviz.engine.errors import one_line
 
 PICTURE_SUFFIXES = (".png", ".svg")
 
@@ -187,13 +189,13 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.chmod(tmp, _file_mode(path))
+        os.chmod(tmp, file_mode(path))
         write(tmp)
         if not tmp.exists() or tmp.stat().st_size == 0:
             raise AttnvizError("nothing was written")
         os.replace(tmp, path)
     except AttnvizError as err:
-        raise AttnvizError(f"cannot write {path}: {_one_line(str(err))}") from None
+        raise AttnvizError(f"cannot write {path}: {one_line(str(err))}") from None
     except Exception as err:  # Qt/pyqtgraph raise assorted types; the user needs one line either way
         raise AttnvizError(f"cannot write {path}: {_reason(err)}") from None
     finally:
@@ -201,22 +203,8 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _file_mode(path: Path) -> int:
-    """The existing file's permissions, else the umask's default for a new file."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def _reason(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror:
         return err.strerror
-    return _one_line(str(err)) or type(err).__name__
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(str(err)) or type(err).__name__
 

@@ -371,7 +371,7 @@ class LinesView(LazyView, QWidget):
                     painter.fillRect(rect.adjusted(0, 1, 0, -1), highlight)
                 if (s, i) == (side, index):
                     painter.fillRect(rect.adjusted(0, 1, 0, -1), QColor(0, 0, 0, 25))
-                painter.setPen(_readable(token_color(i)))
+                painter.setPen(token_color(i))
                 align = Qt.AlignmentFlag.AlignRight if s == QUERY else Qt.AlignmentFlag.AlignLeft
                 inner = rect.adjusted(4, 0, -4, 0)
                 text = QFontMetricsF(lay.font).elidedText(tok, Qt.TextElideMode.ElideRight, inner.width())
@@ -400,8 +400,3 @@ class LinesView(LazyView, QWidget):
         what = "attends to" if side == QUERY else "is attended by"
         return f"{self._tokens[i]} {what}:\n" + "\n".join(rows)
 
-
-def _readable(color: QColor) -> QColor:
-    """The token colour, darkened if it is too pale to read on white (Okabe–Ito yellow)."""
-    luminance = 0.299 * color.redF() + 0.587 * color.greenF() + 0.114 * color.blueF()
-    return color.darker(160) if luminance > 0.7 else color

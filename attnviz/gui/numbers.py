@@ -60,3 +60,11 @@ def parse_number(text: object) -> float:
 def short(label: str, limit: int = 16) -> str:
     """A token as a label: long ones cut to ``limit`` characters with an ellipsis."""
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def component(index: int) -> str:
+    """The 1-based subscript naming component ``index`` (0-based) of a vector: 0 → ₁."""
+    return str(index + 1).translate(_SUBSCRIPT)

@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 
 from attnviz.engine import AttnvizError
 from attnviz.engine.document import HEAD_MATRICES
-from attnviz.gui.numbers import format_number, parse_number, short
+from attnviz.gui.numbers import component, format_number, parse_number, short
 from attnviz.gui.palette import cell_color, symmetric_levels, text_color_on, token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -26,10 +26,6 @@ READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 # Header prefixes: what a row or a column of each matrix stands for.
 COLUMN_PREFIX = {"W_q": "q", "W_k": "k", "W_v": "v", "W_o": "y"}
-
-
-def subscript(i: int) -> str:
-    return str(i).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 class _NumberTable(QAbstractTableModel):
@@ -159,11 +155,11 @@ class WeightTableModel(_NumberTable):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
             if orientation == Qt.Orientation.Horizontal:
-                return f"{COLUMN_PREFIX[self.name]}{subscript(section + 1)}"
+                return f"{COLUMN_PREFIX[self.name]}{component(section)}"
             if self.name == "W_o":
                 d_v = self.model.d_v
-                return f"h{section // d_v + 1}·v{subscript(section % d_v + 1)}"
-            return f"x{subscript(section + 1)}"
+                return f"h{section // d_v + 1}·v{component(section % d_v)}"
+            return f"x{component(section)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if orientation == Qt.Orientation.Horizontal:
                 return f"column {section + 1}: gives component {section + 1} of {COLUMN_PREFIX[self.name]}"
@@ -230,7 +226,7 @@ class EmbeddingTableModel(_NumberTable):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"d{subscript(section + 1)}"
+                return f"d{component(section)}"
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"component {section + 1} of {self.model.d_model} (d_model)"
             return None
