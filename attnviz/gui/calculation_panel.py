@@ -1,37 +1,17 @@
 """The calculation panel: every step of self-attention for one token, with the real numbers.
 
-For the selected query token and the current head it writes out, in order,
-input → query/key/value → similarity → softmax → output, so a learner can
-redo each number by hand. It is a report, not a second engine: every value
-it prints comes from ``model.result`` or ``model.document()``. The only
-arithmetic done here is for display — the per-term products a·b of the dot
-products, the softmax exponentials e^(logit − max) and their sum, and the
-sum of the weights — and each line ends on the engine's own number, so if
-the two ever disagreed the page would show it.
-
-How it is built: one function per step turns the result into a small list of
-blocks (paragraphs, dot-product rows, tables) made of segments (text, numbers,
-tokens). The same blocks are rendered three ways — HTML for the
-QTextBrowser, Markdown and plain text for export — so what is shown, what is
-copied and what the tests parse cannot drift apart.
-
-Numbers that come from a matrix cell or a heatmap cell are links
-``src:NAME:HEAD:ROW:COL``; clicking one emits :attr:`CalculationPanel.sourceRequested`.
-HEAD is -1 for matrices that are not per head (``embeddings``, ``W_o``,
-``output``).
+What it says is built in calculation_steps; this widget shows it in a
+QTextBrowser (calculation_document) and offers it as text or Markdown
+(calculation_text). Clicking a number that came from a matrix or heatmap
+cell emits :attr:`CalculationPanel.sourceRequested` with that cell.
 """
 
 from __future__ import annotations
 
-import html
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QShowEvent
+from PySide6.QtGui import QGuiApplication, QShowEvent, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -43,750 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from attnviz.engine import AttentionResult, Document
-from attnviz.gui.numbers import MINUS
-from attnviz.gui.numbers import component as sub
-from attnviz.gui.numbers import format_number as fmt
-from attnviz.gui.palette import text_color_on, token_color
+from attnviz.gui.calculation_document import CalculationDocument, Page, build_page, message_page, parse_source
+from attnviz.gui.calculation_steps import (
+    EMPTY_MESSAGE,
+    NO_TOKEN_MESSAGE,
+    Context,
+    Seg,
+    build_steps,
+    numbers_in,
+    shown_keys,
+)
+from attnviz.gui.calculation_text import render_markdown, render_text
 from attnviz.gui.view_state import MAX_DIGITS, MIN_DIGITS, ViewState
 from attnviz.model import DocumentModel
 
-# Above this many terms a sum is shown as its result only, with the terms behind "show terms".
-FOLD_TERMS = 8
-# Above this many tokens only the heaviest keys are listed one by one.
-KEYS_SHOWN = 12
-# "List all keys" is offered up to this many: more would take seconds per edit.
-MAX_KEYS_LISTED = 64
-EMPTY_MESSAGE = "Type a sentence above to see the calculation."
-NO_TOKEN_MESSAGE = "Click a token to see its calculation."
-
-Source = tuple[str, int, int, int]
-
-
-# ---- the blocks a step is made of --------------------------------------------
-@dataclass(frozen=True)
-class Num:
-    """A printed number: the engine's value, its text, and the cell it came from."""
-
-    value: float
-    text: str
-    source: Source | None = None
-
-
-@dataclass(frozen=True)
-class Tok:
-    index: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Mono:
-    """Inline formula text (monospace in HTML, a code span in Markdown)."""
-
-    text: str
-
-
-Seg = str | Num | Tok | Mono
-
-
-@dataclass
-class Para:
-    segs: list[Seg]
-    kind: str = "text"  # "text", "note" (a remark) or "math" (a formula line)
-
-
-@dataclass
-class DotRow:
-    """``label = a₁·b₁ + … [+ extra] = p₁ + … = result  tail``.
-
-    ``terms`` is None when folded: then only ``label = result`` is printed.
-    """
-
-    label: list[Seg]
-    terms: list[tuple[Num, Num, Num]] | None  # (a, b, a·b)
-    result: Num
-    extra: list[Num] = field(default_factory=list)  # plain addends, e.g. the residual x
-    tail: list[list[Seg]] = field(default_factory=list)  # further cells after the result
-    op: str = ""  # what is being computed, after the label in text: "#1 go: q · k = …"
-
-
-@dataclass
-class Dots:
-    rows: list[DotRow]
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[list[list[Seg]]]
-
-
-@dataclass
-class Toggle:
-    """The "show terms" / "hide terms" link of a folded step."""
-
-    shown: bool
-    terms: int
-    what: str = "terms"  # or "keys", for a long sentence
-
-    def link_text(self) -> str:
-        if self.what == "keys":
-            return "list only the heaviest keys" if self.shown else f"list all {self.terms} keys"
-        return "hide the terms" if self.shown else f"show all terms ({self.terms} per sum)"
-
-    def plain_text(self) -> str:
-        if self.what == "keys":
-            return "all keys listed" if self.shown else f"keys folded: {self.terms} in all"
-        return "all terms shown" if self.shown else f"terms folded: {self.terms} per sum"
-
-
-Block = Para | Dots | Table | Toggle
-
-
-@dataclass
-class Step:
-    number: int
-    key: str
-    title: str
-    formula: str
-    blocks: list[Block]
-    values: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Context:
-    """Everything a step function reads, gathered once per regeneration."""
-
-    r: AttentionResult
-    doc: Document
-    head: int
-    i: int
-    digits: int
-    show_terms: bool
-    show_all_keys: bool
-    # the keys listed key by key: all of them, or when folded the heaviest KEYS_SHOWN
-    keys: tuple[int, ...]
-
-    def num(self, value: float, source: Source | None = None) -> Num:
-        return Num(float(value), fmt(value, self.digits), source)
-
-    def tok(self, j: int) -> Tok:
-        return Tok(j, self.r.tokens[j])
-
-    def fold(self, n_terms: int) -> bool:
-        return n_terms > FOLD_TERMS and not self.show_terms
-
-
-def down_column(name: str, head: int, col: int) -> Callable[[int], Source]:
-    """Source of the t-th cell down one column of a matrix (a dot product's second factors)."""
-    return lambda t: (name, head, t, col)
-
-
-def along_row(name: str, head: int, row: int) -> Callable[[int], Source]:
-    """Source of the c-th cell along one row (a vector read from a table or heatmap)."""
-    return lambda c: (name, head, row, c)
-
-
-def _vector(ctx: Context, values: Iterable[float], source: Any = None) -> list[Seg]:
-    """``[a, b, c]`` as segments; ``source(c)`` gives each component's cell."""
-    segs: list[Seg] = ["["]
-    for c, v in enumerate(values):
-        if c:
-            segs.append(", ")
-        segs.append(ctx.num(v, source(c) if source else None))
-    segs.append("]")
-    return segs
-
-
-def _product_row(ctx: Context, label: list[Seg], a: np.ndarray, b: np.ndarray, result: Num,
-                 b_source: Any = None, extra: Iterable[float] = (), a_source: Any = None) -> DotRow:
-    """One dot product written out term by term (or folded when it has too many terms).
-
-    ``a_source(t)`` / ``b_source(t)`` give the cell the t-th factor came from, if any.
-    """
-    terms = None
-    if not ctx.fold(len(a)):
-        terms = [(ctx.num(x, a_source(t) if a_source else None), ctx.num(y, b_source(t) if b_source else None),
-                  ctx.num(float(x) * float(y)))
-                 for t, (x, y) in enumerate(zip(a, b, strict=True))]
-    return DotRow(label, terms, result, [ctx.num(e) for e in extra])
-
-
-def shown_keys(weights: np.ndarray, i: int, show_all: bool) -> tuple[int, ...]:
-    """Every key, or for a long sentence the KEYS_SHOWN heaviest ones (and the query itself), in order.
-
-    Listing all 64 keys of a long sentence would bury the steps, and rebuilding
-    that much text on every edit would freeze the window.
-    """
-    n = len(weights)
-    if n <= KEYS_SHOWN or (show_all and n <= MAX_KEYS_LISTED):
-        return tuple(range(n))
-    heaviest = set(np.argsort(-weights, kind="stable")[: KEYS_SHOWN - 1].tolist()) | {i}
-    return tuple(sorted(heaviest))
-
-
-def _keys_note(ctx: Context) -> list[Block]:
-    n = ctx.r.n_tokens
-    toggle = [Toggle(ctx.show_all_keys, n, "keys")] if KEYS_SHOWN < n <= MAX_KEYS_LISTED else []
-    if len(ctx.keys) == n:
-        return toggle
-    rest = float(np.delete(ctx.r.weights[ctx.head, ctx.i], list(ctx.keys)).sum())
-    return [Para([f"Listed: the {len(ctx.keys)} keys with the largest weights; the other {n - len(ctx.keys)} "
-                  f"keys share a weight of ", ctx.num(rest), "."], "note"), *toggle]
-
-
-def _toggle_blocks(ctx: Context, n_terms: int) -> list[Block]:
-    return [Toggle(ctx.show_terms, n_terms)] if n_terms > FOLD_TERMS else []
-
-
-# ---- the steps ---------------------------------------------------------------
-def step_input(ctx: Context) -> Step:
-    r, i = ctx.r, ctx.i
-    vocab_row = r.token_ids[i]
-    emb_src = along_row("embeddings", -1, vocab_row) if vocab_row >= 0 else None
-    d = r.x.shape[1]
-    header = ["", *(f"d{sub(c)}" for c in range(d))]
-    rows = [
-        [["embedding"], *([ctx.num(v, emb_src(c) if emb_src else None)] for c, v in enumerate(r.embeddings[i]))],
-        [["+ position"], *([ctx.num(v)] for v in r.pe[i])],
-        [["= x"], *([ctx.num(v)] for v in r.x[i])],
-    ]
-    pe_kind = ctx.doc.config.positional_encoding
-    blocks: list[Block] = [
-        Para(["Token ", ctx.tok(i), f" is word {i + 1} of {r.n_tokens}. Its vector is its embedding plus a "
-              "positional encoding that tells the model where the word stands."]),
-        Table(header, rows),
-    ]
-    if vocab_row < 0:
-        blocks.append(Para([ctx.tok(i), " is not in vocabulary: a fixed vector derived from the word."], "note"))
-    if pe_kind == "none":
-        blocks.append(Para(["Positional encoding is off, so x is the embedding itself."], "note"))
-    else:
-        blocks.append(Para([f"Position p = {i} (counting from 0): PE[2m] = sin(p / 10000^(2m/d)), "
-                            "PE[2m+1] = cos(p / 10000^(2m/d)), with d = d_model."], "note"))
-    values = {"embedding": r.embeddings[i].tolist(), "pe": r.pe[i].tolist(), "x": r.x[i].tolist(),
-              "vocab_row": vocab_row}
-    return Step(1, "input", "Input", "x = embedding + positional encoding", blocks, values)
-
-
-def step_qkv(ctx: Context) -> Step:
-    r, doc, h, i = ctx.r, ctx.doc, ctx.head, ctx.i
-    x = r.x[i]
-    blocks: list[Block] = [Para(["The token's vector x is multiplied by three weight matrices. "
-                                 "Each component is a dot product of x with one column."])]
-    for name, W, out in (("q", doc.W_q, r.q), ("k", doc.W_k, r.k), ("v", doc.W_v, r.v)):
-        wname = "W_" + name
-        rows = []
-        if not ctx.fold(len(x)):
-            for c in range(out.shape[2]):
-                rows.append(_product_row(ctx, [Mono(f"{name}{sub(c)}")], x, W[h][:, c], ctx.num(out[h, i, c]),
-                                         down_column(wname, h, c)))
-            blocks.append(Dots(rows))
-        blocks.append(Para([Mono(f"{name} = x · {wname} = "), *_vector(ctx, out[h, i])], "math"))
-    blocks += _toggle_blocks(ctx, len(x))
-    blocks.append(Para(["The same W_q, W_k and W_v serve every token, so each token's key and value is computed "
-                        "once, the same way, and reused by every query:"], "note"))
-    label = {j: [f"#{j + 1} ", ctx.tok(j)] for j in ctx.keys}
-    if doc.d_k + doc.d_v <= 8:
-        blocks.append(Table(["token", "k = x · W_k", "v = x · W_v"],
-                            [[label[j], _vector(ctx, r.k[h, j]), _vector(ctx, r.v[h, j])] for j in ctx.keys]))
-    else:  # long vectors: one table each, so the page need not scroll sideways
-        for name, a in (("k = x · W_k", r.k), ("v = x · W_v", r.v)):
-            blocks.append(Table(["token", name], [[label[j], _vector(ctx, a[h, j])] for j in ctx.keys]))
-    values = {"q": r.q[h, i].tolist(), "k": r.k[h, i].tolist(), "v": r.v[h, i].tolist(),
-              "k_all": r.k[h].tolist(), "v_all": r.v[h].tolist()}
-    return Step(2, "qkv", "Query, key, value", "q = x · W_q,   k = x · W_k,   v = x · W_v", blocks, values)
-
-
-def _scaling(ctx: Context) -> tuple[str, str]:
-    """(text of the scaling operations, formula suffix), e.g. (" ÷ √2", " ÷ √d_k")."""
-    cfg, d_k = ctx.doc.config, ctx.doc.d_k
-    ops, formula = "", ""
-    if cfg.scale:
-        ops += f" ÷ √{d_k}"
-        formula += " ÷ √d_k"
-    if cfg.temperature != 1.0:
-        ops += f" ÷ {cfg.temperature:.6g}"  # T exactly as set: 0.005 must not print as 0.01
-        formula += " ÷ T"
-    return ops, formula
-
-
-def step_similarity(ctx: Context) -> Step:
-    r, h, i = ctx.r, ctx.head, ctx.i
-    cfg = ctx.doc.config
-    ops, formula_ops = _scaling(ctx)
-    q = r.q[h, i]
-    rows = []
-    masked = _masked_keys(ctx)
-    for j in ctx.keys:
-        is_masked = masked[j]
-        score = ctx.num(r.scores[h, i, j], ("scores", h, i, j))
-        row = _product_row(ctx, [f"#{j + 1} ", ctx.tok(j)], q, r.k[h, j], score)
-        row.op = ": q · k"
-        if is_masked:
-            row.tail = [["→ logit = masked (this key comes after the query)"]]
-        elif ops:
-            row.tail = [["→ logit = ", ctx.num(r.scores[h, i, j]), ops, " = ", ctx.num(r.logits[h, i, j])]]
-        else:
-            row.tail = [["→ logit = ", ctx.num(r.logits[h, i, j])]]
-        rows.append(row)
-    blocks: list[Block] = [Para(["The query of ", ctx.tok(i), " is compared with the key of every token by a dot "
-                                 "product: the bigger, the more similar."]), Dots(rows)]
-    blocks += _toggle_blocks(ctx, len(q)) + _keys_note(ctx)
-    notes = []
-    if cfg.scale:
-        notes.append(f"Dividing by √d_k = √{ctx.doc.d_k} keeps the scores from growing with the key length.")
-    if cfg.temperature != 1.0:
-        notes.append(f"Temperature T = {cfg.temperature:g}: above 1 flattens the softmax, below 1 sharpens it.")
-    if cfg.causal:
-        notes.append("Causal masking: a token may only look at itself and the tokens before it (key j ≤ query i).")
-    blocks += [Para([n], "note") for n in notes]
-    values = {"scores": r.scores[h, i].tolist(), "logits": r.logits[h, i].tolist(), "masked": masked}
-    return Step(3, "similarity", "Similarity", "score_j = q · k_j,   logit_j = score_j" + formula_ops,
-                blocks, values)
-
-
-def _masked_keys(ctx: Context) -> list[bool]:
-    """Which keys the causal mask hides from the selected query (the later ones)."""
-    return [bool(ctx.doc.config.causal and j > ctx.i) for j in range(ctx.r.n_tokens)]
-
-
-def _exponentials(logits: np.ndarray) -> np.ndarray:
-    """e^(logit − max) per key, treating ±∞ the way the engine's softmax does."""
-    posinf = np.isposinf(logits)
-    if posinf.any():
-        logits = np.where(posinf, 0.0, -np.inf)
-    with np.errstate(invalid="ignore", over="ignore"):
-        z = logits - logits.max(initial=-np.inf)
-        return np.exp(z)
-
-
-def step_softmax(ctx: Context) -> Step:
-    r, h, i = ctx.r, ctx.head, ctx.i
-    logits = np.asarray(r.logits[h, i])
-    e = _exponentials(logits)
-    total = float(e.sum())
-    finite = logits[np.isfinite(logits)]
-    top = float(finite.max()) if finite.size else 0.0
-    weights = r.weights[h, i]
-    masked = _masked_keys(ctx)
-    rows = []
-    for j in ctx.keys:
-        label: list[Seg] = [f"#{j + 1} ", ctx.tok(j)]
-        w = ctx.num(weights[j], ("weights", h, i, j))
-        if masked[j]:
-            rows.append([label, ["masked"], ["0"], [w]])
-        else:
-            z = [ctx.num(logits[j]), f" {MINUS} ", ctx.num(top), " = ", ctx.num(logits[j] - top)]
-            rows.append([label, z, [ctx.num(e[j])], [ctx.num(e[j]), " ÷ ", ctx.num(total), " = ", w]])
-    kept = [j for j in range(r.n_tokens) if not masked[j]]
-    blocks: list[Block] = [
-        Para(["Softmax turns the logits into weights that are positive and add up to 1. Subtracting the largest "
-              "logit first changes nothing in the result but keeps e^… from overflowing."]),
-        Table(["key", "logit − max", "e^(logit − max)", "weight = e ÷ Σe"], rows),
-        Para([Mono("Σe = "), *_sum_segs(ctx, [e[j] for j in kept if j in ctx.keys], len(kept)),
-              " = ", ctx.num(total)], "math"),
-        Para([Mono("Σ weights = "), *_sum_segs(ctx, weights[list(ctx.keys)], r.n_tokens), " = ",
-              ctx.num(float(np.sum(weights)))], "math"),
-    ]
-    if np.isposinf(logits).any():
-        blocks.append(Para(["Some logits are infinite: they share all the weight equally."], "note"))
-    values = {"max": top, "exp": e.tolist(), "sum_exp": total, "weights": weights.tolist(),
-              "sum_weights": float(np.sum(weights))}
-    return Step(4, "softmax", "Softmax", "weight_j = e^(logit_j − max) ÷ Σ e^(logit − max)", blocks, values)
-
-
-def _sum_segs(ctx: Context, values: Iterable[float], n_all: int | None = None) -> list[Seg]:
-    """``a + b − c`` with the sign of each later addend folded into its operator.
-
-    ``n_all`` is how many addends the full sum has; missing ones show as "+ …".
-    """
-    segs: list[Seg] = []
-    count = 0
-    for t, v in enumerate(values):
-        v = float(v)
-        count += 1
-        if t == 0:
-            segs.append(ctx.num(v))
-        else:
-            segs += [f" {MINUS} " if v < 0 else " + ", ctx.num(abs(v))]
-    if n_all is not None and n_all > count:
-        segs.append(f" + … ({n_all - count} more)")
-    return segs
-
-
-def step_output(ctx: Context) -> Step:
-    r, h, i = ctx.r, ctx.head, ctx.i
-    w = r.weights[h, i]
-    n = r.n_tokens
-    mix: list[Seg] = [Mono("y = ")]
-    for t, j in enumerate(ctx.keys):
-        mix += [" + " if t else "", ctx.num(w[j], ("weights", h, i, j)), " × v(", ctx.tok(j), ")"]
-    if len(ctx.keys) < n:
-        mix.append(f" + … ({n - len(ctx.keys)} more)")
-    blocks: list[Block] = [Para(["Each token's value is scaled by its weight and the results are added: "
-                                 "the head's output for ", ctx.tok(i), " is a weighted average of the values."]),
-                           Para(mix, "math")]
-    if not ctx.fold(n):
-        rows = []
-        for c in range(r.v.shape[2]):
-            # the weights are the same cells as in step 4: link them there
-            rows.append(_product_row(ctx, [Mono(f"y{sub(c)}")], w, r.v[h, :, c], ctx.num(r.heads[h, i, c]),
-                                     a_source=along_row("weights", h, i)))
-        blocks.append(Dots(rows))
-    blocks.append(Para([Mono(f"y = head {h + 1} output = "), *_vector(ctx, r.heads[h, i])], "math"))
-    blocks += _toggle_blocks(ctx, n)
-    blocks += _combine_heads(ctx)
-    values = {"head_output": r.heads[h, i].tolist(), "concat": r.concat[i].tolist(), "output": r.output[i].tolist()}
-    return Step(5, "output", "Output", "y = Σ_j weight_j × v_j", blocks, values)
-
-
-def _combine_heads(ctx: Context) -> list[Block]:
-    """concat of heads [· W_o] [+ x]: the part of the output shared by all heads."""
-    r, doc, i = ctx.r, ctx.doc, ctx.i
-    W_o, residual = doc.W_o, doc.config.residual
-    out_src = along_row("output", -1, i)
-    if doc.n_heads == 1 and W_o is None and not residual:
-        return [Para(["With one head, no W_o and no residual, this is the final output of ", ctx.tok(i), ": ",
-                      *_vector(ctx, r.output[i], out_src)])]
-    parts = ["concat of every head's y"] + (["· W_o"] if W_o is not None else []) + (["+ x"] if residual else [])
-    blocks: list[Block] = [Para([f"Then, for all heads together (the same for whichever head is shown): "
-                                 f"output = {' '.join(parts)}."], "note")]
-    concat: list[Seg] = [Mono("concat = ")]
-    d_v = doc.d_v
-    for hh in range(doc.n_heads):
-        concat += [" | " if hh else "", Mono(f"head {hh + 1}: ")]
-        concat += _vector(ctx, r.concat[i, hh * d_v:(hh + 1) * d_v])
-    blocks.append(Para(concat, "math"))
-    c_vec, x = r.concat[i], r.x[i]
-    n_terms = len(c_vec) if W_o is not None else 0
-    if not ctx.fold(n_terms):
-        rows = []
-        for c in range(r.output.shape[1]):
-            extra = [x[c]] if residual else []
-            if W_o is not None:
-                rows.append(_product_row(ctx, [Mono(f"out{sub(c)}")], c_vec, W_o[:, c],
-                                         ctx.num(r.output[i, c], out_src(c)),
-                                         down_column("W_o", -1, c), extra))
-            else:
-                rows.append(DotRow([Mono(f"out{sub(c)}")], [], ctx.num(r.output[i, c], out_src(c)),
-                                   [ctx.num(c_vec[c]), *(ctx.num(e) for e in extra)]))
-        blocks.append(Dots(rows))
-    short = " ".join(["concat", *parts[1:]])
-    blocks.append(Para([Mono(f"output = {short} = "),
-                        *_vector(ctx, r.output[i], out_src)], "math"))
-    if residual:
-        blocks.append(Para(["The residual adds the input x back, so the output keeps what the token was."], "note"))
-    blocks += _toggle_blocks(ctx, n_terms)
-    return blocks
-
-
-STEPS = (step_input, step_qkv, step_similarity, step_softmax, step_output)
-
-
-def build_steps(ctx: Context) -> list[Step]:
-    return [f(ctx) for f in STEPS]
-
-
-# ---- rendering: HTML ---------------------------------------------------------
-CSS = """
-body { font-size: 10pt; }
-h3 { margin-top: 14px; margin-bottom: 4px; }
-.formula { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; color: #555; font-weight: normal; }
-.n, .m { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; }
-.note { color: #555; font-style: italic; }
-p.m { margin-top: 2px; margin-bottom: 6px; }
-.masked { color: #888; }
-a.src { color: #16407a; text-decoration: none; }
-a.toggle { color: #2060a0; }
-pre.m { margin-top: 2px; margin-bottom: 6px; }
-.th { color: #555; }
-"""
-
-
-def _html_seg(seg: Seg) -> str:
-    if isinstance(seg, Num):
-        text = html.escape(seg.text)
-        if seg.source is None:
-            return f'<span class="n">{text}</span>'
-        name, head, row, col = seg.source
-        return f'<a class="src" href="src:{name}:{head}:{row}:{col}">{text}</a>'
-    if isinstance(seg, Tok):
-        bg = token_color(seg.index)
-        fg = text_color_on(bg)
-        return (f'<span style="background-color:{bg.name()}; color:{fg.name()}; font-weight:600;">'
-                f'&nbsp;{html.escape(seg.text)}&nbsp;</span>')
-    if isinstance(seg, Mono):
-        return f'<span class="m">{html.escape(seg.text)}</span>'
-    return html.escape(seg)
-
-
-def _html_segs(segs: Iterable[Seg]) -> str:
-    return "".join(_html_seg(s) for s in segs)
-
-
-TERMS_PER_LINE = 4  # a long sum wraps between terms, never inside one
-
-
-def _html_terms(row: DotRow) -> tuple[str, str]:
-    """(a·b + … , p + …) as HTML; negative factors get parentheses so "·−" never appears."""
-    terms, products = [], []
-    for t, (a, b, p) in enumerate(row.terms or []):
-        fa = _html_seg(a) if a.value >= 0 or t == 0 else f"({_html_seg(a)})"
-        fb = _html_seg(b) if b.value >= 0 else f"({_html_seg(b)})"
-        terms.append(f"{fa}·{fb}")
-        products.append(_html_signed(p, t == 0))
-    for e in row.extra:
-        terms.append(_html_seg(e) if e.value >= 0 or not terms else f"({_html_seg(e)})")
-        products.append(_html_signed(e, not products))
-    return _wrap(terms, " + "), _wrap(products, "")
-
-
-def _wrap(items: list[str], sep: str) -> str:
-    """Join ``items`` with ``sep``, breaking the line every TERMS_PER_LINE items."""
-    out = []
-    for t, item in enumerate(items):
-        if t and t % TERMS_PER_LINE == 0:
-            out.append(sep.rstrip() + "<br/>" + ("&nbsp;" * 2 if sep else ""))
-        elif t:
-            out.append(sep)
-        out.append(item)
-    return "".join(out)
-
-
-def _html_signed(num: Num, first: bool) -> str:
-    if first:
-        return _html_seg(num)
-    sign = f" {MINUS} " if num.value < 0 else " + "
-    return sign + _html_seg(Num(abs(num.value), num.text.lstrip(MINUS), None))
-
-
-def _html_block(block: Block) -> str:
-    if isinstance(block, Para):
-        if block.kind == "note":
-            return f'<p class="note">{_html_segs(block.segs)}</p>'
-        if block.kind == "math":
-            return f'<p class="m">{_html_segs(block.segs)}</p>'
-        return f"<p>{_html_segs(block.segs)}</p>"
-    if isinstance(block, Toggle):
-        if block.what == "terms":
-            lead, href = "Long sums are folded.", "toggle:terms"
-        else:
-            lead, href = ("All keys are listed." if block.shown else "Long sentences are folded."), "toggle:keys"
-        return f'<p class="note">{lead} <a class="toggle" href="{href}">{block.link_text()}</a></p>'
-    if isinstance(block, Table):
-        return _html_table(block)
-    return _html_dots(block)
-
-
-# Tables and dot-product rows are laid out as preformatted monospace text padded
-# with spaces, not as HTML tables: Qt's rich-text table layout costs several
-# times more, and the panel is rebuilt on every edit.
-def _width(segs: Iterable[Seg]) -> int:
-    """How many monospace cells ``segs`` take on screen (a token chip has a space each side)."""
-    total = 0
-    for s in segs:
-        if isinstance(s, Num | Mono):
-            total += _cells(s.text)
-        elif isinstance(s, Tok):
-            total += _cells(s.text) + 2
-        else:
-            total += _cells(s)
-    return total
-
-
-def _cells(text: str) -> int:
-    """Monospace cells ``text`` covers: CJK and emoji take two, combining and zero-width marks none."""
-    width = 0
-    for c in text:
-        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
-    return width
-
-
-def _html_table(block: Table) -> str:
-    # first column is a label; the rest hold numbers, right-aligned so the points line up
-    cells = [[(html.escape(h), _cells(h)) for h in block.header]]
-    cells += [[(_html_segs(c), _width(c)) for c in row] for row in block.rows]
-    widths = [max(row[c][1] for row in cells) for c in range(len(block.header))]
-    lines = []
-    for r, row in enumerate(cells):
-        parts = []
-        for c, (text, w) in enumerate(row):
-            pad = " " * (widths[c] - w)
-            parts.append(text + pad if c == 0 else pad + text)
-        line = "  ".join(parts).rstrip()
-        lines.append(f'<span class="th">{line}</span>' if r == 0 else line)
-    return f'<pre class="m">{"<br/>".join(lines)}</pre>'
-
-
-STACK_TERMS = 3  # sums with more terms put "= products = result" on a second line, to stay narrow
-
-
-def _html_dots(block: Dots) -> str:
-    label_w = max((_width(r.label) for r in block.rows), default=0)
-    op_w = max((len(_dot_op(r)) for r in block.rows), default=1)
-    indent = " " * (label_w + 1 + op_w + 1)
-    out = []
-    for row in block.rows:
-        op = _dot_op(row)
-        head = _html_segs(row.label) + " " * (label_w - _width(row.label)) + " " + html.escape(op).ljust(op_w) + " "
-        result = _html_seg(row.result)
-        n_terms = len(row.terms or []) + len(row.extra)
-        if row.terms is None:
-            lines = [head + result]
-        else:
-            terms, products = _html_terms(row)
-            terms = terms.replace("<br/>", "<br/>" + indent)
-            products = products.replace("<br/>", "<br/>" + indent)
-            rest = f"{products} = {result}" if row.terms else result
-            if n_terms > STACK_TERMS:  # "= products = result" on a second line, to stay narrow
-                lines = [head + terms, " " * (label_w + 1 + op_w - 1) + "= " + rest]
-            else:
-                lines = [f"{head}{terms} = {rest}"]
-        if row.tail:
-            # the follow-up (e.g. the scaled logit) goes on its own line under the sum
-            lines.append(indent + " ".join(_html_segs(c) for c in row.tail))
-        out += lines
-    return f'<pre class="m">{"<br/>".join(out)}</pre>'
-
-
-def _dot_op(row: DotRow) -> str:
-    return row.op.lstrip(": ") + " =" if row.op else "="
-
-
-def render_html(header: list[Seg], steps: list[Step]) -> str:
-    parts = [f"<p>{_html_segs(header)}</p>"]
-    for s in steps:
-        parts.append(f'<h3>{s.number}. {html.escape(s.title)} &nbsp; '
-                     f'<span class="formula">{html.escape(s.formula)}</span></h3>')
-        parts += [_html_block(b) for b in s.blocks]
-    return "<html><body>" + "\n".join(parts) + "</body></html>"
-
-
-def render_message_html(message: str) -> str:
-    return f'<html><body><p class="note">{html.escape(message)}</p></body></html>'
-
-
-# ---- rendering: plain text and Markdown ------------------------------------------
-def _text_seg(seg: Seg, md: bool = False) -> str:
-    if isinstance(seg, Num):
-        return f"`{seg.text}`" if md else seg.text
-    if isinstance(seg, Tok):
-        return f"**{seg.text}**" if md else seg.text
-    if isinstance(seg, Mono):
-        return seg.text
-    return seg
-
-
-def _text_segs(segs: Iterable[Seg], md: bool = False) -> str:
-    return "".join(_text_seg(s, md) for s in segs)
-
-
-def _text_dot(row: DotRow) -> str:
-    """One dot-product line, e.g. ``q₁ = 1.16·0.54 + 0.23·(−0.17) = 0.63 − 0.04 = 0.59``."""
-    label = _text_segs(row.label) + row.op
-    result = row.result.text
-    tail = ("  " + " ".join(_text_segs(c) for c in row.tail)) if row.tail else ""
-    if row.terms is None:
-        return f"{label} = {result}{tail}"
-    terms = []
-    addends: list[Num] = []
-    for t, (a, b, p) in enumerate(row.terms):
-        fa = a.text if a.value >= 0 or t == 0 else f"({a.text})"
-        fb = b.text if b.value >= 0 else f"({b.text})"
-        terms.append(f"{fa}·{fb}")
-        addends.append(p)
-    for e in row.extra:
-        terms.append(e.text if e.value >= 0 or not terms else f"({e.text})")
-        addends.append(e)
-    signed = addends[0].text + "".join(
-        (f" {MINUS} " if a.value < 0 else " + ") + a.text.lstrip(MINUS) for a in addends[1:])
-    if not row.terms:
-        return f"{label} = {' + '.join(terms)} = {result}{tail}"
-    return f"{label} = {' + '.join(terms)} = {signed} = {result}{tail}"
-
-
-def _text_table(block: Table) -> list[str]:
-    cells = [block.header] + [[_text_segs(c) for c in row] for row in block.rows]
-    widths = [max(len(r[c]) for r in cells) for c in range(len(block.header))]
-    lines = []
-    for r in cells:
-        # label column left-aligned, number columns right-aligned so decimal points line up
-        line = "  ".join(r[c].ljust(widths[c]) if c == 0 else r[c].rjust(widths[c]) for c in range(len(r)))
-        lines.append(line.rstrip())
-    return lines
-
-
-def render_text(header: list[Seg], steps: list[Step]) -> str:
-    lines = [_text_segs(header), ""]
-    for s in steps:
-        lines.append(f"{s.number}. {s.title} — {s.formula}")
-        for b in s.blocks:
-            if isinstance(b, Para):
-                lines.append("   " + ("(" + _text_segs(b.segs) + ")" if b.kind == "note" else _text_segs(b.segs)))
-            elif isinstance(b, Toggle):
-                lines.append(f"   ({b.plain_text()})")
-            elif isinstance(b, Table):
-                lines += ["   " + t for t in _text_table(b)]
-            else:
-                lines += ["   " + _text_dot(r) for r in b.rows]
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _md_escape_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def render_markdown(header: list[Seg], steps: list[Step]) -> str:
-    lines = [_text_segs(header, md=True), ""]
-    for s in steps:
-        lines += [f"### {s.number}. {s.title}", "", f"`{s.formula}`", ""]
-        for b in s.blocks:
-            if isinstance(b, Para):
-                if b.kind == "math":
-                    lines.append(f"`{_text_segs(b.segs)}`")
-                elif b.kind == "note":
-                    lines.append(f"*{_text_segs(b.segs, md=True)}*")
-                else:
-                    lines.append(_text_segs(b.segs, md=True))
-                lines.append("")
-            elif isinstance(b, Toggle):
-                lines += [f"*({b.plain_text()})*", ""]
-            elif isinstance(b, Table):
-                lines.append("| " + " | ".join(h or " " for h in b.header) + " |")
-                lines.append("|" + "---|" * len(b.header))
-                for row in b.rows:
-                    lines.append("| " + " | ".join(_md_escape_cell(_text_segs(c, md=True)) for c in row) + " |")
-                lines.append("")
-            else:
-                lines += [f"- `{_text_dot(r)}`" for r in b.rows]
-                lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _numbers(blocks: Iterable[Block]) -> Iterator[Num]:
-    def walk(segs: Iterable[Seg]) -> Iterator[Num]:
-        yield from (s for s in segs if isinstance(s, Num))
-
-    for b in blocks:
-        if isinstance(b, Para):
-            yield from walk(b.segs)
-        elif isinstance(b, Table):
-            for row in b.rows:
-                for cell in row:
-                    yield from walk(cell)
-        elif isinstance(b, Dots):
-            for r in b.rows:
-                yield from walk(r.label)
-                for a, bb, p in r.terms or []:
-                    yield from (a, bb, p)
-                yield from r.extra
-                yield r.result
-                for cell in r.tail:
-                    yield from walk(cell)
+__all__ = ["EMPTY_MESSAGE", "CalculationPanel", "parse_source"]
 
 
 # ---- the widget --------------------------------------------------------------
@@ -801,7 +52,7 @@ class CalculationPanel(QWidget):
         self.setObjectName("panel:calculation")
         self.model = model
         self.view = view
-        self.regenerations = 0  # how many times the HTML was rebuilt (tests check laziness)
+        self.regenerations = 0  # how many times the text was brought up to date (tests check laziness)
         self._dirty = True
         self._show_terms = False
         self._show_all_keys = False
@@ -839,7 +90,7 @@ class CalculationPanel(QWidget):
         self.text = QTextBrowser(objectName="calc:text")
         self.text.setOpenLinks(False)
         self.text.setOpenExternalLinks(False)
-        self.text.document().setDefaultStyleSheet(CSS)
+        self.page = CalculationDocument(self.text.document())
         self.text.anchorClicked.connect(self._on_anchor)
 
         layout = QVBoxLayout(self)
@@ -872,7 +123,7 @@ class CalculationPanel(QWidget):
         if ctx is None:
             return []
         return [{"number": s.number, "key": s.key, "title": s.title, "formula": s.formula, "values": s.values,
-                 "numbers": [{"value": n.value, "text": n.text, "source": n.source} for n in _numbers(s.blocks)]}
+                 "numbers": [{"value": n.value, "text": n.text, "source": n.source} for n in numbers_in(s.blocks)]}
                 for s in build_steps(ctx)]
 
     def to_plain_text(self) -> str:
@@ -883,10 +134,16 @@ class CalculationPanel(QWidget):
         ctx = self._context()
         return self._message() + "\n" if ctx is None else render_markdown(self._header(ctx), build_steps(ctx))
 
-    def to_html(self) -> str:
+    def to_page(self) -> Page:
         ctx = self._context()
-        return render_message_html(self._message()) if ctx is None else render_html(self._header(ctx),
-                                                                                     build_steps(ctx))
+        return message_page(self._message()) if ctx is None else build_page(self._header(ctx), build_steps(ctx))
+
+    def to_html(self) -> str:
+        """The page as Qt writes it out as HTML (links, token colours), built afresh."""
+        document = QTextDocument()
+        document.setDefaultFont(self.text.document().defaultFont())
+        CalculationDocument(document).show(self.to_page())
+        return document.toHtml()
 
     # ---- folding ------------------------------------------------------------
     @property
@@ -923,11 +180,11 @@ class CalculationPanel(QWidget):
             self.regenerate()
 
     def regenerate(self) -> None:
-        """Rebuild the HTML now, keeping the scroll position."""
+        """Bring the text up to date now, keeping the scroll position."""
         bar = self.text.verticalScrollBar()
         hbar = self.text.horizontalScrollBar()
         pos, hpos = bar.value(), hbar.value()
-        self.text.setHtml(self.to_html())
+        self.page.show(self.to_page())
         bar.setValue(pos)
         hbar.setValue(hpos)
         self._dirty = False
@@ -952,12 +209,3 @@ class CalculationPanel(QWidget):
             self.sourceRequested.emit(*parsed)
 
 
-def parse_source(href: str) -> Source | None:
-    """``"src:W_q:0:1:0"`` → ``("W_q", 0, 1, 0)``; anything else → None."""
-    parts = href.split(":")
-    if len(parts) != 5 or parts[0] != "src":
-        return None
-    try:
-        return parts[1], int(parts[2]), int(parts[3]), int(parts[4])
-    except ValueError:
-        return None

@@ -21,17 +21,18 @@ def format_number(x: float, digits: int) -> str:
     Huge values switch to scientific notation; non-finite ones print as ∞.
     """
     x = float(x)
+    if -_SCIENTIFIC_FROM < x < _SCIENTIFIC_FROM:  # the common case first: it runs per printed number
+        text = f"{x:.{max(0, int(digits))}f}"
+        if text[0] != "-":
+            return text
+        # -0.001 at 2 digits reads as 0.00, not −0.00
+        return MINUS + text[1:] if text.strip("-0.") else text[1:]
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "∞" if x > 0 else MINUS + "∞"
-    if abs(x) >= _SCIENTIFIC_FROM:
-        text = f"{x:.{max(digits - 1, 1)}e}"
-    else:
-        text = f"{x:.{max(0, int(digits))}f}"
-        if text.startswith("-") and not any(c in "123456789" for c in text):
-            text = text[1:]  # -0.001 at 2 digits reads as 0.00, not −0.00
-    return text.replace("-", MINUS) if text.startswith("-") else text
+    text = f"{x:.{max(digits - 1, 1)}e}"
+    return text.replace("-", MINUS, 1) if text.startswith("-") else text
 
 
 def parse_shown(text: str) -> float:

@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import QUrl
 
 from attnviz.engine import Config, Document
+from attnviz.gui.calculation_document import LINK_COLOR
 from attnviz.gui.calculation_panel import EMPTY_MESSAGE, CalculationPanel, parse_source
 from attnviz.gui.numbers import format_number as fmt
 from attnviz.gui.numbers import parse_shown as parse_number
@@ -322,7 +323,7 @@ def test_updates_on_token_head_and_cell_change(qtbot):
 
 def test_clicking_a_number_requests_its_source(qtbot):
     doc = random_doc(16, 2, 2, 2, 2, 3, W_o=True)
-    model, view, panel = make_panel(qtbot, doc)
+    model, view, panel = make_panel(qtbot, doc, show=True)
     view.set_head(1)
     view.set_token(2)
     page = panel.to_html()
@@ -338,7 +339,25 @@ def test_clicking_a_number_requests_its_source(qtbot):
         assert tuple(blocker.args) == parse_source(href)
     with qtbot.assertNotEmitted(panel.sourceRequested):
         panel._on_anchor(QUrl("https://example.com"))
-    assert 'a.src { color:' in panel.text.document().defaultStyleSheet()
+    # the page on screen has the same links, each drawn in the link colour
+    qtbot.waitUntil(lambda: {h for h, _ in shown_links(panel.text.document()) if h.startswith("src:")} == hrefs)
+    shown = shown_links(panel.text.document())
+    assert {color for href, color in shown if href.startswith("src:")} == {LINK_COLOR}
+
+
+def shown_links(document) -> list[tuple[str, str]]:
+    """(href, colour) of every link fragment in a QTextDocument."""
+    links = []
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            f = it.fragment().charFormat()
+            if f.isAnchor():
+                links.append((f.anchorHref(), f.foreground().color().name()))
+            it += 1
+        block = block.next()
+    return links
 
 
 def test_precision_spin_box_sets_digits(qtbot):
@@ -470,3 +489,46 @@ def test_listing_all_keys_and_showing_all_terms_are_separate_switches(qtbot):
     assert all(f"#{j + 1} " in text for j in range(n))
     panel._on_anchor(QUrl("toggle:terms"))
     assert "all terms shown" in panel.to_plain_text() and "all keys listed" in panel.to_plain_text()
+
+
+def fragments(document) -> list[tuple[int, str, str, str]]:
+    """(position, text, link, colour) of every fragment: what a page looks like, run by run."""
+    out = []
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            f = frag.charFormat()
+            out.append((frag.position(), frag.text(), f.anchorHref(), f.foreground().color().name()))
+            it += 1
+        block = block.next()
+    return out
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_edits_patch_the_page_in_place_and_it_matches_a_fresh_build(qtbot, seed):
+    from PySide6.QtGui import QTextDocument
+
+    from attnviz.gui.calculation_document import CalculationDocument
+
+    doc = random_doc(seed, 3, 2, 2, 1, 4)
+    model, view, panel = make_panel(qtbot, doc, show=True)
+    view.set_token(1)
+    qtbot.waitUntil(lambda: "word 2 of 4" in panel.text.toPlainText())
+    rebuilds = panel.page.rebuilds
+    rng = np.random.default_rng(seed)
+    for _ in range(12):
+        before = panel.regenerations
+        name = ["W_q", "W_k", "W_v"][int(rng.integers(3))]
+        model.set_cell(name, 0, int(rng.integers(3)), int(rng.integers(2)), float(rng.normal(0, 0.02)))
+        qtbot.waitUntil(lambda b=before: panel.regenerations > b)
+        fresh = QTextDocument()
+        CalculationDocument(fresh).show(panel.to_page())
+        assert panel.text.toPlainText() == fresh.toPlainText()
+        assert fragments(panel.text.document()) == fragments(fresh)
+        # and the numbers are the engine's: q of the selected token, printed with the panel's digits
+        q = model.result.q[0, 1]
+        assert f"q = x · W_q = [{fmt(q[0], 2)}, {fmt(q[1], 2)}]" in panel.text.toPlainText()
+    # small edits keep the page's shape: most of them were patches, not rebuilds
+    assert panel.page.rebuilds - rebuilds < 12
