@@ -319,7 +319,8 @@ class CalculationDocument:
                     return None
                 if run[0] != old_text:
                     changed.append((pos, old_text, run))
-                pos += _utf16_len(old_text)
+                # numbers are the bulk of a page and never leave the BMP
+                pos += len(old_text) if old_style == "num" else _utf16_len(old_text)
         return changed
 
     def _format(self, style: str, href: str) -> QTextCharFormat:
