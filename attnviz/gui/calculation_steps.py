@@ -440,7 +440,8 @@ def _combine_heads(ctx: Context) -> list[Block]:
     blocks.append(Para(concat, "math"))
     c_vec, x = r.concat[i], r.x[i]
     n_terms = len(c_vec) if W_o is not None else 0
-    if not ctx.fold(n_terms):
+    # without W_o or the residual, output = concat: a row per component would say nothing
+    if not ctx.fold(n_terms) and (W_o is not None or residual):
         rows = []
         for c in range(r.output.shape[1]):
             extra = [x[c]] if residual else []
