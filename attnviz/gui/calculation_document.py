@@ -211,7 +211,7 @@ def _block(block: Block) -> tuple[str, list[Run]]:
         return "p", _segs_runs(block.segs, False)
     if isinstance(block, Toggle):
         if block.what == "terms":
-            lead, href = "Long sums are folded.", "toggle:terms"
+            lead, href = ("Long sums are folded." if block.terms else "Long vectors are folded."), "toggle:terms"
         else:
             lead, href = ("All keys are listed." if block.shown else "Long sentences are folded."), "toggle:keys"
         return "note", [(lead + " ", "note", ""), (block.link_text(), "toggle", href)]

@@ -32,6 +32,11 @@ from attnviz.gui.numbers import format_number as fmt
 
 # Above this many terms a sum is shown as its result only, with the terms behind "show terms".
 FOLD_TERMS = 8
+# Above this many components a vector, a table's columns or a list of per-component
+# rows shows only the first COMPONENTS_SHOWN, behind the same switch as the terms:
+# at d_model 512 the whole page would be thousands of numbers rebuilt per edit.
+FOLD_COMPONENTS = 16
+COMPONENTS_SHOWN = 8
 # Above this many tokens only the heaviest keys are listed one by one.
 KEYS_SHOWN = 12
 # "List all keys" is offered up to this many: more would take seconds per edit.
@@ -104,18 +109,22 @@ class Toggle:
     """The "show terms" / "hide terms" link of a folded step."""
 
     shown: bool
-    terms: int
+    terms: int  # per sum; 0 when only long vectors fold
     what: str = "terms"  # or "keys", for a long sentence
 
     def link_text(self) -> str:
         if self.what == "keys":
             return "list only the heaviest keys" if self.shown else f"list all {self.terms} keys"
-        return "hide the terms" if self.shown else f"show all terms ({self.terms} per sum)"
+        if self.shown:
+            return "hide the terms"
+        return f"show all terms ({self.terms} per sum)" if self.terms else "show all components"
 
     def plain_text(self) -> str:
         if self.what == "keys":
             return "all keys listed" if self.shown else f"keys folded: {self.terms} in all"
-        return "all terms shown" if self.shown else f"terms folded: {self.terms} per sum"
+        if self.shown:
+            return "all terms shown"
+        return f"terms folded: {self.terms} per sum" if self.terms else "long vectors folded"
 
 
 Block = Para | Dots | Table | Toggle
@@ -154,6 +163,10 @@ class Context:
     def fold(self, n_terms: int) -> bool:
         return n_terms > FOLD_TERMS and not self.show_terms
 
+    def components(self, n: int) -> int:
+        """How many of ``n`` components to print."""
+        return COMPONENTS_SHOWN if n > FOLD_COMPONENTS and not self.show_terms else n
+
 
 def down_column(name: str, head: int, col: int) -> Callable[[int], Source]:
     """Source of the t-th cell down one column of a matrix (a dot product's second factors)."""
@@ -168,12 +181,14 @@ def along_row(name: str, head: int, row: int) -> Callable[[int], Source]:
 def _vector(ctx: Context, values: Iterable[float], source: Any = None) -> list[Seg]:
     """``[a, b, c]`` as segments; ``source(c)`` gives each component's cell."""
     segs: list[Seg] = ["["]
-    if isinstance(values, np.ndarray):
-        values = values.tolist()  # Python floats: NumPy scalars are slow to format one by one
-    for c, v in enumerate(values):
+    values = list(values.tolist() if isinstance(values, np.ndarray) else values)  # NumPy scalars format slowly
+    shown = ctx.components(len(values))
+    for c, v in enumerate(values[:shown]):
         if c:
             segs.append(", ")
         segs.append(ctx.num(v, source(c) if source else None))
+    if shown < len(values):
+        segs.append(f", … ({len(values) - shown} more)")
     segs.append("]")
     return segs
 
@@ -215,8 +230,11 @@ def _keys_note(ctx: Context) -> list[Block]:
                   f"keys share a weight of ", ctx.num(rest), "."], "note"), *toggle]
 
 
-def _toggle_blocks(ctx: Context, n_terms: int) -> list[Block]:
-    return [Toggle(ctx.show_terms, n_terms)] if n_terms > FOLD_TERMS else []
+def _toggle_blocks(ctx: Context, n_terms: int, n_components: int = 0) -> list[Block]:
+    """The show/hide switch, if a sum of ``n_terms`` or a vector of ``n_components`` folds."""
+    if n_terms > FOLD_TERMS:
+        return [Toggle(ctx.show_terms, n_terms)]
+    return [Toggle(ctx.show_terms, 0)] if n_components > FOLD_COMPONENTS else []
 
 
 # ---- the steps ---------------------------------------------------------------
@@ -225,11 +243,14 @@ def step_input(ctx: Context) -> Step:
     vocab_row = r.token_ids[i]
     emb_src = along_row("embeddings", -1, vocab_row) if vocab_row >= 0 else None
     d = r.x.shape[1]
-    header = ["", *(f"d{sub(c)}" for c in range(d))]
+    shown = ctx.components(d)
+    more: list[list[Seg]] = [[f"… {d - shown} more"]] if shown < d else []
+    header = ["", *(f"d{sub(c)}" for c in range(shown)), *(["…"] if more else [])]
+    emb, pe, x = (a[:shown].tolist() for a in (r.embeddings[i], r.pe[i], r.x[i]))
     rows = [
-        [["embedding"], *([ctx.num(v, emb_src(c) if emb_src else None)] for c, v in enumerate(r.embeddings[i]))],
-        [["+ position"], *([ctx.num(v)] for v in r.pe[i])],
-        [["= x"], *([ctx.num(v)] for v in r.x[i])],
+        [["embedding"], *([ctx.num(v, emb_src(c) if emb_src else None)] for c, v in enumerate(emb)), *more],
+        [["+ position"], *([ctx.num(v)] for v in pe), *more],
+        [["= x"], *([ctx.num(v)] for v in x), *more],
     ]
     pe_kind = ctx.doc.config.positional_encoding
     blocks: list[Block] = [
@@ -244,6 +265,7 @@ def step_input(ctx: Context) -> Step:
     else:
         blocks.append(Para([f"Position p = {i} (counting from 0): PE[2m] = sin(p / 10000^(2m/d)), "
                             "PE[2m+1] = cos(p / 10000^(2m/d)), with d = d_model."], "note"))
+    blocks += _toggle_blocks(ctx, 0, d)
     values = {"embedding": r.embeddings[i].tolist(), "pe": r.pe[i].tolist(), "x": r.x[i].tolist(),
               "vocab_row": vocab_row}
     return Step(1, "input", "Input", "x = embedding + positional encoding", blocks, values)
@@ -258,12 +280,12 @@ def step_qkv(ctx: Context) -> Step:
         wname = "W_" + name
         rows = []
         if not ctx.fold(len(x)):
-            for c in range(out.shape[2]):
+            for c in range(ctx.components(out.shape[2])):
                 rows.append(_product_row(ctx, [Mono(f"{name}{sub(c)}")], x, W[h][:, c], ctx.num(out[h, i, c]),
                                          down_column(wname, h, c)))
             blocks.append(Dots(rows))
         blocks.append(Para([Mono(f"{name} = x · {wname} = "), *_vector(ctx, out[h, i])], "math"))
-    blocks += _toggle_blocks(ctx, len(x))
+    blocks += _toggle_blocks(ctx, len(x), max(doc.d_k, doc.d_v))
     blocks.append(Para(["The same W_q, W_k and W_v serve every token, so each token's key and value is computed "
                         "once, the same way, and reused by every query:"], "note"))
     label = {j: [f"#{j + 1} ", ctx.tok(j)] for j in ctx.keys}
@@ -409,13 +431,13 @@ def step_output(ctx: Context) -> Step:
                            Para(mix, "math")]
     if not ctx.fold(n):
         rows = []
-        for c in range(r.v.shape[2]):
+        for c in range(ctx.components(r.v.shape[2])):
             # the weights are the same cells as in step 4: link them there
             rows.append(_product_row(ctx, [Mono(f"y{sub(c)}")], w, r.v[h, :, c], ctx.num(r.heads[h, i, c]),
                                      a_source=along_row("weights", h, i)))
         blocks.append(Dots(rows))
     blocks.append(Para([Mono(f"y = head {h + 1} output = "), *_vector(ctx, r.heads[h, i])], "math"))
-    blocks += _toggle_blocks(ctx, n)
+    blocks += _toggle_blocks(ctx, n, r.v.shape[2])
     blocks += _combine_heads(ctx)
     values = {"head_output": r.heads[h, i].tolist(), "concat": r.concat[i].tolist(), "output": r.output[i].tolist()}
     return Step(5, "output", "Output", "y = Σ_j weight_j × v_j", blocks, values)
@@ -443,7 +465,7 @@ def _combine_heads(ctx: Context) -> list[Block]:
     # without W_o or the residual, output = concat: a row per component would say nothing
     if not ctx.fold(n_terms) and (W_o is not None or residual):
         rows = []
-        for c in range(r.output.shape[1]):
+        for c in range(ctx.components(r.output.shape[1])):
             extra = [x[c]] if residual else []
             if W_o is not None:
                 rows.append(_product_row(ctx, [Mono(f"out{sub(c)}")], c_vec, W_o[:, c],
@@ -458,7 +480,7 @@ def _combine_heads(ctx: Context) -> list[Block]:
                         *_vector(ctx, r.output[i], out_src)], "math"))
     if residual:
         blocks.append(Para(["The residual adds the input x back, so the output keeps what the token was."], "note"))
-    blocks += _toggle_blocks(ctx, n_terms)
+    blocks += _toggle_blocks(ctx, n_terms, max(doc.d_model, d_v))
     return blocks
 
 

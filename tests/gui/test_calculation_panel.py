@@ -532,3 +532,24 @@ def test_edits_patch_the_page_in_place_and_it_matches_a_fresh_build(qtbot, seed)
         assert f"q = x · W_q = [{fmt(q[0], 2)}, {fmt(q[1], 2)}]" in panel.text.toPlainText()
     # small edits keep the page's shape: most of them were patches, not rebuilds
     assert panel.page.rebuilds - rebuilds < 12
+
+
+def test_long_vectors_fold_to_their_first_components_until_shown(qtbot):
+    doc = random_doc(41, 20, 18, 18, 2, 3, W_o=True)  # every vector is longer than 16
+    _, view, panel = make_panel(qtbot, doc)
+    view.set_precision(6)
+    view.set_token(1)
+    ref = reference(doc)
+    folded = panel.to_plain_text()
+    q_line = line_starting(sections(folded)[2], "q = x · W_q")
+    # the first eight components are the engine's, then a count of the rest
+    np.testing.assert_allclose(numbers(q_line.split("=", 2)[2].split("…")[0]), ref["q"][0, 1, :8], atol=1e-6)
+    assert q_line.endswith("… (10 more)]")
+    assert "… 12 more" in line_starting(sections(folded)[1], "embedding")
+    assert "long vectors folded" in folded or "terms folded" in folded
+    panel.set_show_terms(True)
+    got = parse_panel(panel.to_plain_text())
+    np.testing.assert_allclose(got["q"], ref["q"][0, 1], atol=1e-6)
+    np.testing.assert_allclose(got["x"], ref["x"][1], atol=1e-6)
+    np.testing.assert_allclose(got["output"], ref["output"][1], atol=1e-6)
+    assert "more)" not in panel.to_plain_text()
