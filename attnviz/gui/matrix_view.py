@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QPainter, QStaticText, QTextLayout, QTransform
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHeaderView,
     QInputDialog,
     QLineEdit,
     QMenu,
+    QStyle,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QToolTip,
     QWidget,
@@ -20,9 +23,87 @@ from PySide6.QtWidgets import (
 from attnviz.engine import AttnvizError
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel, _NumberTable
 
+# Cells in these states are left to the style, which draws selection, focus and hover its own way.
+_STYLED_STATES = (
+    QStyle.StateFlag.State_Selected
+    | QStyle.StateFlag.State_HasFocus
+    | QStyle.StateFlag.State_MouseOver
+    | QStyle.StateFlag.State_Editing
+).value
+_FOCUS_MARGIN = QStyle.PixelMetric.PM_FocusFrameHMargin
+_METRICS_CHANGES = (QEvent.Type.StyleChange, QEvent.Type.FontChange, QEvent.Type.LayoutDirectionChange)
+# Laid-out texts kept per delegate (about 1 kB each): more than a screenful of cells, many of which share a text.
+_MAX_LAID_OUT = 8192
+
 
 class NumberDelegate(QStyledItemDelegate):
-    """A plain line editor pre-filled with the exact value; the table model validates."""
+    """Paints a number cell from the table's cache; edits it in a plain line editor.
+
+    A plain cell is a filled rectangle and a right-aligned text, painted here
+    directly and placed as the style places it: the style's item painting asks
+    the model for seven roles and lays the text out anew on every repaint.
+    Selected, focused, hovered and edited cells, and right-to-left layouts, are
+    painted by the style. The editor is pre-filled with the exact value; the
+    table model validates.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # the style's margin either side of item text; None when the view lays out right to left
+        self._margin: int | None = None
+        self._measured = False
+        # text -> (laid-out text, its width, the height of its line)
+        self._laid_out: dict[str, tuple[QStaticText, float, int]] = {}
+
+    def forget_metrics(self) -> None:
+        """The view's style, font or layout direction changed."""
+        self._measured = False
+        self._margin = None
+        self._laid_out.clear()
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        table = index.model()
+        cell = table.cell(index.row(), index.column()) if isinstance(table, _NumberTable) else None
+        margin = self._margin if self._measured else self._measure(option)
+        if cell is None or margin is None or option.state.value & _STYLED_STATES:
+            super().paint(painter, option, index)
+            return
+        text, background, foreground = cell
+        rect = option.rect
+        painter.fillRect(rect, background)
+        width = rect.width() - 2 * margin
+        static, text_width, line_height = self._laid_out.get(text) or self._lay_out(text, option)
+        if text_width > width:
+            text = option.fontMetrics.elidedText(text, option.textElideMode, width)
+            static, text_width, line_height = self._laid_out.get(text) or self._lay_out(text, option)
+        # right-aligned, and centred as QStyle.alignedRect centres item text, to the pixel
+        top = rect.y() + rect.height() // 2 - line_height // 2
+        painter.setPen(foreground)
+        painter.drawStaticText(QPointF(rect.right() + 1 - margin - text_width, top), static)
+
+    def _measure(self, option: QStyleOptionViewItem) -> int | None:
+        self._measured = True
+        if option.direction != Qt.LayoutDirection.LeftToRight:
+            self._margin = None
+        else:
+            style = option.widget.style() if option.widget is not None else QApplication.style()
+            self._margin = style.pixelMetric(_FOCUS_MARGIN, None, option.widget) + 1
+        return self._margin
+
+    def _lay_out(self, text: str, option: QStyleOptionViewItem) -> tuple[QStaticText, float, int]:
+        if len(self._laid_out) >= _MAX_LAID_OUT:
+            self._laid_out.clear()
+        # measured as the style's item painting measures it (a fallback font may make the line taller)
+        layout = QTextLayout(text, option.font)
+        layout.beginLayout()
+        line = layout.createLine()
+        layout.endLayout()
+        static = QStaticText(text)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.prepare(QTransform(), option.font)
+        line_height = layout.boundingRect().size().toSize().height()
+        self._laid_out[text] = laid_out = (static, line.naturalTextWidth(), line_height)
+        return laid_out
 
     def createEditor(self, parent: QWidget, option, index: QModelIndex) -> QWidget:
         editor = QLineEdit(parent)
@@ -65,6 +146,12 @@ class MatrixView(QTableView):
 
     def table(self) -> _NumberTable:
         return self.model()  # type: ignore[return-value]
+
+    def changeEvent(self, event: QEvent) -> None:
+        delegate = self.itemDelegate()
+        if event.type() in _METRICS_CHANGES and isinstance(delegate, NumberDelegate):
+            delegate.forget_metrics()
+        super().changeEvent(event)
 
     def _explain_refusal(self, index: QModelIndex, reason: str) -> None:
         rect = self.visualRect(index)

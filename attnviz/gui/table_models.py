@@ -5,13 +5,18 @@ hold no numbers of their own. Model signals are translated to the narrowest
 Qt signal: an edited cell becomes ``dataChanged`` for that cell (plus a
 colour-only refresh when the value range moved), a change of shape becomes a
 model reset.
+
+A view asks for several roles of every visible cell on every repaint, so each
+model keeps what painting needs (text, background, text colour) per cell,
+filled when a cell is first asked for and forgotten whenever the values, the
+colour range, the precision, the shown matrix or its shape change.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
 from attnviz.engine import AttnvizError
 from attnviz.engine.document import HEAD_MATRICES
@@ -21,15 +26,35 @@ from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
 Index = QModelIndex | QPersistentModelIndex
+# text, background, text colour
+Cell = tuple[str, QColor, QColor]
 EDITABLE = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+NO_FLAGS = Qt.ItemFlag.NoItemFlags
+
+# Roles arrive as plain ints; comparing them with Qt's enum members costs more than the answer.
+DISPLAY = Qt.ItemDataRole.DisplayRole.value
+EDIT = Qt.ItemDataRole.EditRole.value
+TOOL_TIP = Qt.ItemDataRole.ToolTipRole.value
+FONT = Qt.ItemDataRole.FontRole.value
+ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+BACKGROUND = Qt.ItemDataRole.BackgroundRole.value
+FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+# where each painted role sits in a Cell
+_CELL_SLOT = {DISPLAY: 0, BACKGROUND: 1, FOREGROUND: 2}
+RIGHT_ALIGNED = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
+HORIZONTAL, VERTICAL = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+# A 512 × 512 table scrolled end to end would otherwise keep every cell it ever showed.
+_MAX_CACHED_CELLS = 16384
 
 # Header prefixes: what a row or a column of each matrix stands for.
 COLUMN_PREFIX = {"W_q": "q", "W_k": "k", "W_v": "v", "W_o": "y"}
+# EmbeddingTableModel's modes and the field of the attention result each shows
+_RESULT_FIELD = {"embedding": "embeddings", "pe": "pe", "x": "x"}
 
 
 class _NumberTable(QAbstractTableModel):
-    """Shared behaviour: colouring by value, formatting, parsing, refusal feedback."""
+    """Shared behaviour: colouring by value, formatting, parsing, refusal feedback, the cell cache."""
 
     # emitted with a one-line reason when an edit is refused
     editRejected = Signal(QModelIndex, str)
@@ -38,37 +63,60 @@ class _NumberTable(QAbstractTableModel):
         super().__init__(parent)
         self.model, self.view = model, view
         self._levels = (-1.0, 1.0)
+        # the matrix on screen, read when it changes rather than on every data() call
+        self._shown: np.ndarray = np.zeros((0, 0))
+        self._rows = self._cols = 0
+        self._cells: dict[tuple[int, int], Cell] = {}
+        self._flags = EDITABLE
         view.precisionChanged.connect(self._refresh_all)
 
     def values(self) -> np.ndarray:
+        """The matrix as the document holds it now."""
         raise NotImplementedError
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else self.values().shape[0]
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else self.values().shape[1]
+        return 0 if parent.isValid() else self._cols
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        value = float(self.values()[index.row(), index.column()])
-        if role == Qt.ItemDataRole.DisplayRole:
-            return format_number(value, self.view.precision)
-        if role == Qt.ItemDataRole.EditRole:
-            return repr(value)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{self.cell_name(index.row(), index.column())} = {value!r}"
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return cell_color(value, *self._levels)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return text_color_on(cell_color(value, *self._levels))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    def cell(self, row: int, col: int) -> Cell | None:
+        """What painting needs of one cell, or None outside the table."""
+        cell = self._cells.get((row, col))
+        if cell is None and 0 <= row < self._rows and 0 <= col < self._cols:
+            if len(self._cells) >= _MAX_CACHED_CELLS:
+                self._cells.clear()
+            value = float(self._shown[row, col])
+            background = cell_color(value, *self._levels)
+            cell = (format_number(value, self.view.precision), background, text_color_on(background))
+            self._cells[row, col] = cell
+        return cell
+
+    def data(self, index: Index, role: int = DISPLAY):
+        slot = _CELL_SLOT.get(role)
+        if slot is not None:
+            cell = self.cell(index.row(), index.column())
+            return None if cell is None else cell[slot]
+        if role == ALIGNMENT:
+            return RIGHT_ALIGNED if index.isValid() else None
+        if role in (EDIT, TOOL_TIP):
+            value = self.value_at(index.row(), index.column())
+            if value is None:
+                return None
+            return repr(value) if role == EDIT else f"{self.cell_name(index.row(), index.column())} = {value!r}"
         return None
 
-    def setData(self, index: Index, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not self.flags(index) & Qt.ItemFlag.ItemIsEditable:
+    def value_at(self, row: int, col: int) -> float | None:
+        """The exact value shown at a cell, or None outside the table."""
+        if 0 <= row < self._rows and 0 <= col < self._cols:
+            return float(self._shown[row, col])
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return self._flags if index.isValid() else NO_FLAGS
+
+    def setData(self, index: Index, value, role: int = EDIT) -> bool:
+        if role != EDIT or not self.flags(index) & Qt.ItemFlag.ItemIsEditable:
             return False
         try:
             self.write(index.row(), index.column(), parse_number(value))
@@ -88,27 +136,36 @@ class _NumberTable(QAbstractTableModel):
         raise NotImplementedError
 
     # ---- refresh --------------------------------------------------------
-    def _update_levels(self) -> bool:
-        """Recompute the colour range; True if it moved (then every colour moved)."""
-        a = self.values()
+    def _read(self) -> bool:
+        """Take the matrix to show from the document; True if the colour range moved."""
+        self._shown = a = self.values()
+        self._rows, self._cols = a.shape
         levels = symmetric_levels(a) if a.size else (-1.0, 1.0)
         moved = levels != self._levels
         self._levels = levels
         return moved
 
     def _cells_changed(self, top: int, left: int, bottom: int, right: int) -> None:
-        if self._update_levels():
-            self._refresh_all()
+        if self._read():
+            self._refresh_all()  # every colour moved with the range
+            return
+        if top == bottom and left == right:
+            self._cells.pop((top, left), None)
         else:
-            self.dataChanged.emit(self.index(top, left), self.index(bottom, right))
+            self._cells = {
+                k: v for k, v in self._cells.items() if not (top <= k[0] <= bottom and left <= k[1] <= right)
+            }
+        self.dataChanged.emit(self.index(top, left), self.index(bottom, right))
 
     def _refresh_all(self) -> None:
-        if self.rowCount() and self.columnCount():
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+        self._cells.clear()
+        if self._rows and self._cols:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, self._cols - 1))
 
     def _reset(self) -> None:
         self.beginResetModel()
-        self._update_levels()
+        self._read()
+        self._cells.clear()
         self.endResetModel()
 
 
@@ -118,7 +175,7 @@ class WeightTableModel(_NumberTable):
     def __init__(self, model: DocumentModel, view: ViewState, name: str, parent: QObject | None = None) -> None:
         super().__init__(model, view, parent)
         self.name = name
-        self._update_levels()
+        self._read()
         model.cellsChanged.connect(self._on_cells)
         model.structureChanged.connect(self._reset)
         model.documentReset.connect(self._reset)
@@ -133,9 +190,6 @@ class WeightTableModel(_NumberTable):
         if self.name == "W_o" and not self.model.has_W_o:
             return np.zeros((0, 0))
         return self.model.matrix(self.name, min(max(self.head, 0), self.model.n_heads - 1))
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        return EDITABLE if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def write(self, row: int, col: int, value: float) -> None:
         self.model.set_cell(self.name, self.head, row, col, value)
@@ -152,16 +206,16 @@ class WeightTableModel(_NumberTable):
         head = f" (head {self.head + 1})" if self.head >= 0 else ""
         return f"{self.name}[{row}, {col}]{head}"
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole:
-            if orientation == Qt.Orientation.Horizontal:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY):
+        if role == DISPLAY:
+            if orientation == HORIZONTAL:
                 return f"{COLUMN_PREFIX[self.name]}{component(section)}"
             if self.name == "W_o":
                 d_v = self.model.d_v
                 return f"h{section // d_v + 1}·v{component(section % d_v)}"
             return f"x{component(section)}"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if orientation == Qt.Orientation.Horizontal:
+        if role == TOOL_TIP:
+            if orientation == HORIZONTAL:
                 return f"column {section + 1}: gives component {section + 1} of {COLUMN_PREFIX[self.name]}"
             return f"row {section + 1}: multiplies component {section + 1} of the input"
         return None
@@ -175,18 +229,22 @@ class EmbeddingTableModel(_NumberTable):
     """One row per token of the sentence: its embedding, its PE, or x = embedding + PE.
 
     Only the embedding is editable; an edit of an unknown word's row adds the
-    word to the vocabulary (see DocumentModel.set_token_embedding).
+    word to the vocabulary (see DocumentModel.set_token_embedding). The table
+    shows the attention result of the last ``resultChanged``.
     """
 
-    MODES = ("embedding", "pe", "x")
+    MODES = tuple(_RESULT_FIELD)
 
     def __init__(self, model: DocumentModel, view: ViewState, parent: QObject | None = None) -> None:
         super().__init__(model, view, parent)
         self.mode = "embedding"
         self._tokens: tuple[str, ...] = ()
         self._ids: tuple[int, ...] = ()
-        self._shape = (0, 0)
-        self._shown = np.zeros((0, 0))
+        # per row: its label and colour
+        self._row_labels: tuple[str, ...] = ()
+        self._row_colors: tuple[QColor, ...] = ()
+        # (bold, italic) -> header font; the header asks for a font many times per paint
+        self._fonts: dict[tuple[bool, bool], QFont] = {}
         model.resultChanged.connect(self._on_result)
         view.tokenChanged.connect(self._on_token)
         self._on_result()
@@ -196,18 +254,12 @@ class EmbeddingTableModel(_NumberTable):
             raise ValueError(f"unknown mode {mode!r}")
         if mode != self.mode:
             self.mode = mode
-            self._shown = self.values()
-            self._update_levels()
+            self._flags = EDITABLE if mode == "embedding" else READ_ONLY
+            self._read()
             self._refresh_all()
 
     def values(self) -> np.ndarray:
-        r = self.model.result
-        return {"embedding": r.embeddings, "pe": r.pe, "x": r.x}[self.mode]
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return EDITABLE if self.mode == "embedding" else READ_ONLY
+        return getattr(self.model.result, _RESULT_FIELD[self.mode])
 
     def write(self, row: int, col: int, value: float) -> None:
         self.model.set_token_embedding(row, col, value)
@@ -221,45 +273,59 @@ class EmbeddingTableModel(_NumberTable):
 
     def cell_name(self, row: int, col: int) -> str:
         label = {"embedding": "embedding", "pe": "PE", "x": "x"}[self.mode]
-        return f"{label} of {self.model.result.tokens[row]!r}[{col}]"
+        return f"{label} of {self._tokens[row]!r}[{col}]"
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal:
-            if role == Qt.ItemDataRole.DisplayRole:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY):
+        if orientation == HORIZONTAL:
+            if role == DISPLAY:
                 return f"d{component(section)}"
-            if role == Qt.ItemDataRole.ToolTipRole:
+            if role == TOOL_TIP:
                 return f"component {section + 1} of {self.model.d_model} (d_model)"
             return None
-        if section >= len(self._tokens):
+        if not 0 <= section < len(self._tokens):
             return None
-        unknown = self._ids[section] < 0
-        if role == Qt.ItemDataRole.DisplayRole:
-            return f"{section + 1} {short(self._tokens[section])}{'*' if unknown else ''}"
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return token_color(section)
-        if role == Qt.ItemDataRole.FontRole:
-            font = QFont()
-            font.setBold(section == self.view.token)
-            font.setItalic(unknown)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == DISPLAY:
+            return self._row_labels[section]
+        if role == FONT:
+            return self._font(section == self.view.token, self._ids[section] < 0)
+        if role == FOREGROUND:
+            return self._row_colors[section]
+        if role == TOOL_TIP:
             word = self._tokens[section]
-            if unknown:
+            if self._ids[section] < 0:
                 return f"{word!r} is not in the vocabulary: its vector is derived from the word. Edit it to add it."
             return f"{word!r}: vocabulary entry {self._ids[section]}, position {section}"
         return None
 
+    def _font(self, bold: bool, italic: bool) -> QFont:
+        font = self._fonts.get((bold, italic))
+        if font is None:
+            font = self._fonts[bold, italic] = QFont()
+            font.setBold(bold)
+            font.setItalic(italic)
+        return font
+
+    def _read(self) -> bool:
+        r = self.model.result
+        if (r.tokens, r.token_ids) != (self._tokens, self._ids):
+            self._tokens, self._ids = r.tokens, r.token_ids
+            self._row_labels = tuple(
+                f"{i + 1} {short(t)}{'*' if self._ids[i] < 0 else ''}" for i, t in enumerate(self._tokens)
+            )
+            self._row_colors = tuple(token_color(i) for i in range(len(self._tokens)))
+        return super()._read()
+
     def _on_token(self, _token: int) -> None:
-        if self.rowCount():
-            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, self.rowCount() - 1)
+        if self._rows:
+            self.headerDataChanged.emit(VERTICAL, 0, self._rows - 1)
 
     def _on_result(self) -> None:
         r = self.model.result
         values = self.values()
-        if (r.tokens, r.token_ids, values.shape) != (self._tokens, self._ids, self._shape):
-            self._tokens, self._ids, self._shape = r.tokens, r.token_ids, values.shape
+        if (r.tokens, r.token_ids, values.shape) != (self._tokens, self._ids, self._shown.shape):
             self._reset()
         elif values is not self._shown and not np.array_equal(values, self._shown):
-            self._update_levels()
+            self._read()
             self._refresh_all()
-        self._shown = values
+        else:
+            self._shown = values
