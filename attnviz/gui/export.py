@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
 from attnviz.engine import AttnvizError
 from attnviz.engine.atomic import file_mode
 from attnviz.engine.errors import one_line
+from attnviz.gui.pixel_cache import painted_afresh
 
 PICTURE_SUFFIXES = (".png", ".svg")
 
@@ -105,7 +106,8 @@ def _render_scene_svg(item: QGraphicsItem | QGraphicsScene, tmp: Path) -> None:
         raise AttnvizError("the plot has no size yet (it was never shown)")
     size = QSize(max(1, round(source.width())), max(1, round(source.height())))
     target = QRectF(0, 0, size.width(), size.height())
-    _paint_svg(tmp, size, "attnviz plot", lambda painter: scene.render(painter, target, source))
+    with painted_afresh(scene):  # cached plot parts would land in the SVG as bitmaps
+        _paint_svg(tmp, size, "attnviz plot", lambda painter: scene.render(painter, target, source))
 
 
 def _widget_png_writer(widget: QWidget) -> Callable[[Path], None]:

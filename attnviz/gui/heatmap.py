@@ -4,8 +4,8 @@ One ImageItem, translated by −0.5 so cell (i, j) is centred on tick (j, i),
 with the y axis inverted so row 0 is at the top, token labels on the left and
 top axes, and a ColorBarItem. Updates only call ``setImage(...,
 autoLevels=False)`` and move existing items: nothing is recreated per edit.
-Numbers are printed in the cells while they are readable, from a pool of
-TextItems that is reused.
+Numbers are printed in the cells while they are readable, by one
+CellNumbers item.
 """
 
 from __future__ import annotations
@@ -19,16 +19,20 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
 
+from attnviz.gui.cell_numbers import CellNumbers
+from attnviz.gui.image_item import PremultipliedImageItem
 from attnviz.gui.numbers import format_number
-from attnviz.gui.palette import MASKED, SELECTION, text_color_on
+from attnviz.gui.palette import MASKED, SELECTION, color_table, dark_text_on, table_rows
+from attnviz.gui.pixel_cache import CachedColorBarItem, cached_axes
 
-# Beyond this many rows or columns the cell numbers are never printed (the
-# pool of text items would cost more than the picture is worth).
+# Beyond this many rows or columns the cell numbers are never printed (they
+# would cost more than the picture is worth).
 MAX_NUMBERED = 16
 # Printed in a masked cell (the word "masked" does not fit; the tooltip says it).
 MASKED_LABEL = "✕"
 # Colours are computed in float32; beyond this a value only saturates the map.
 DISPLAY_LIMIT = 1e30
+_BLACK, _WHITE, _MASKED_TEXT = QColor("black"), QColor("white"), QColor("#555")
 
 
 def _cell_font() -> QFont:
@@ -51,7 +55,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.colormap = colormap
-        self.plot = self.addPlot(row=0, col=0)
+        self.plot = self.addPlot(row=0, col=0, axisItems=cached_axes("left", "top"))
         self.plot.invertY(True)
         self.plot.showAxis("top")
         self.plot.hideAxis("bottom")
@@ -61,13 +65,13 @@ class Heatmap(pg.GraphicsLayoutWidget):
             self.plot.getAxis(axis).setPen(pg.mkPen("#444"))
             self.plot.getAxis(axis).setTextPen(pg.mkPen("#222"))
             self.plot.getAxis(axis).setStyle(tickFont=_cell_font())
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = PremultipliedImageItem(axisOrder="row-major")
         self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.image)
-        self.mask = pg.ImageItem(axisOrder="row-major")
+        self.mask = PremultipliedImageItem(axisOrder="row-major")
         self.mask.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.mask)
-        self.colorbar = pg.ColorBarItem(colorMap=colormap, interactive=False, width=12)
+        self.colorbar = CachedColorBarItem(colorMap=colormap, interactive=False, width=12)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.highlight = QGraphicsRectItem()
         self.highlight.setPen(pg.mkPen(SELECTION, width=3))
@@ -79,7 +83,10 @@ class Heatmap(pg.GraphicsLayoutWidget):
         self.marker.setZValue(21)
         self.marker.setVisible(False)
         self.plot.addItem(self.marker)
-        self._texts: list[pg.TextItem] = []
+        self.cell_numbers = CellNumbers(_cell_font())
+        self.cell_numbers.setZValue(10)
+        self.plot.addItem(self.cell_numbers, ignoreBounds=True)
+        self._colors = color_table(colormap)  # what the image colours each cell with
         self._labels: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._data: tuple[np.ndarray, np.ndarray | None] = (np.zeros((0, 0)), None)
         self._fit: tuple[bool, int, int] | None = None  # numbers shown, column label step, row label step
@@ -166,7 +173,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
 
     def numbers(self) -> list[str]:
         """The texts printed in the cells, row by row (empty when not printed)."""
-        return [t.textItem.toPlainText() for t in self._texts if t.isVisible()]
+        return self.cell_numbers.texts()
 
     def _set_mask(self, masked: np.ndarray | None, shape: tuple[int, ...]) -> None:
         if masked is None or not masked.any():
@@ -195,28 +202,20 @@ class Heatmap(pg.GraphicsLayoutWidget):
         self.plot.getAxis("top").setTicks([top])
 
     def _set_numbers(self, a: np.ndarray, masked: np.ndarray | None) -> None:
-        n_rows, n_cols = a.shape
-        count = n_rows * n_cols if self._fit and self._fit[0] else 0
-        while len(self._texts) < count:
-            text = pg.TextItem(anchor=(0.5, 0.5))
-            text.setFont(_cell_font())
-            text.setZValue(10)
-            self.plot.addItem(text)
-            self._texts.append(text)
-        lo, hi = self._levels
-        for k, text in enumerate(self._texts):
-            if k >= count:
-                text.setVisible(False)
-                continue
-            i, j = divmod(k, n_cols)
-            value = float(a[i, j])
-            is_masked = masked is not None and bool(masked[i, j])
-            label = MASKED_LABEL if is_masked else format_number(value, self.digits)
-            t = 0.5 if hi <= lo else float(np.clip((value - lo) / (hi - lo), 0, 1))
-            bg = MASKED if is_masked else self.colormap.map(t, mode="qcolor")
-            text.setText(label, color=text_color_on(bg) if not is_masked else QColor("#555"))
-            text.setPos(j, i)
-            text.setVisible(True)
+        if not (self._fit and self._fit[0]):
+            self.cell_numbers.clear()
+            return
+        # the text colour reads on the colour the image gives the cell: the same
+        # table row, looked up for all cells at once
+        rows = table_rows(self.image.image, *self._levels, steps=len(self._colors))
+        dark = dark_text_on(self._colors[rows]) | (rows < 0)  # NaN: no colour, white shows through
+        is_masked = masked if masked is not None else np.zeros(a.shape, dtype=bool)
+        texts, colors = [], []
+        cells = zip(a.ravel().tolist(), is_masked.ravel().tolist(), dark.ravel().tolist(), strict=True)
+        for value, hidden, on_light in cells:
+            texts.append(MASKED_LABEL if hidden else format_number(value, self.digits))
+            colors.append(_MASKED_TEXT if hidden else _BLACK if on_light else _WHITE)
+        self.cell_numbers.set_cells(texts, colors, a.shape)
 
     # ---- mouse ----------------------------------------------------------
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:

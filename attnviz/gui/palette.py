@@ -67,3 +67,25 @@ def text_color_on(bg: QColor) -> QColor:
     """Black or white, whichever reads better on ``bg``."""
     luminance = 0.299 * bg.redF() + 0.587 * bg.greenF() + 0.114 * bg.blueF()
     return _BLACK if luminance > 0.55 else _WHITE
+
+
+def color_table(colormap: pg.ColorMap, steps: int = _STEPS) -> np.ndarray:
+    """``colormap`` as ``steps`` RGB rows (uint8): the table an ImageItem colours a heatmap with."""
+    return np.asarray(colormap.getLookupTable(nPts=steps, alpha=False), dtype=np.ubyte)[:, :3]
+
+
+def table_rows(values: np.ndarray, lo: float, hi: float, steps: int = _STEPS) -> np.ndarray:
+    """The row of a ``steps``-row colour table that an ImageItem on levels [lo, hi] uses per value.
+
+    Same arithmetic as pyqtgraph's: scale to [0, steps), clip, truncate. NaN gets -1.
+    """
+    span = (hi - lo) or 1.0
+    scaled = (np.asarray(values, dtype=float) - lo) * (steps / span)
+    rows = np.clip(np.nan_to_num(scaled, nan=0.0), 0, steps - 1).astype(np.intp)
+    return np.where(np.isnan(scaled), -1, rows)
+
+
+def dark_text_on(rgb: np.ndarray) -> np.ndarray:
+    """:func:`text_color_on` for an array of RGB colours (uint8, last axis): True where black reads better."""
+    rgb = np.asarray(rgb, dtype=float) / 255.0
+    return rgb @ np.array([0.299, 0.587, 0.114]) > 0.55

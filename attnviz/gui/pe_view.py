@@ -20,9 +20,11 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from attnviz.engine import positional_encoding
+from attnviz.gui.image_item import PremultipliedImageItem
 from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import short
 from attnviz.gui.palette import DIVERGING, SELECTION
+from attnviz.gui.pixel_cache import CachedColorBarItem, cache_title, cached_axes
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -38,7 +40,7 @@ class PositionalEncodingView(LazyView, QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
-        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot = self.graphics.addPlot(row=0, col=0, axisItems=cached_axes("left", "bottom"))
         self.plot.setTitle("PE[position, dimension]", color="#333")
         self.plot.setLabel("left", "position")
         self.plot.setLabel("bottom", "dimension")
@@ -47,11 +49,12 @@ class PositionalEncodingView(LazyView, QWidget):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
 
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = PremultipliedImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=DIVERGING, interactive=False, width=14)
+        self.colorbar = CachedColorBarItem(values=(-1.0, 1.0), colorMap=DIVERGING, interactive=False, width=14)
         self.colorbar.setImageItem(self.image)
         self.graphics.addItem(self.colorbar, row=0, col=1)
+        cache_title(self.plot)
 
         # The sentence's rows: a box over rows 0..n-1, spanning every dimension.
         self.mark = QGraphicsRectItem()

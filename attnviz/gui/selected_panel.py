@@ -6,15 +6,21 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
+from attnviz.gui.cell_numbers import PlotTexts
 from attnviz.gui.heatmap import MAX_NUMBERED
 from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import format_number, short
 from attnviz.gui.palette import MASKED, token_color
+from attnviz.gui.pixel_cache import cache_title, cached_axes
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
+
+TOP = 1.1  # the y range: room above a full bar for its number
+_NUMBER_COLOR = QColor("#222")
 
 
 def _label_font() -> QFont:
@@ -25,7 +31,7 @@ def _label_font() -> QFont:
 
 class SelectedWeightsPanel(LazyView, pg.PlotWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w", axisItems=cached_axes("left", "bottom"))
         self.setObjectName("plot:selected")
         self.setToolTip("How much the selected token attends to each token: one row of the softmax weights.")
         self.model, self.view = model, view
@@ -33,11 +39,14 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         plot.hideButtons()
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(False, False)
-        plot.setYRange(0, 1.1, padding=0)
+        plot.setYRange(0, TOP, padding=0)
         plot.setLabel("left", "softmax weight")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         plot.addItem(self.bars)
-        self._texts: list[pg.TextItem] = []
+        # each bar's number sits on top of it, 4 px up as a text item's margin had it
+        self.numbers = PlotTexts(_label_font(), anchor=(0.5, 1.0), lift=4.0)
+        plot.addItem(self.numbers, ignoreBounds=True)
+        cache_title(plot)
         self._ticks: list[tuple[int, str]] = []
         self._tokens: tuple[str, ...] = ()
         self._title = ""
@@ -104,13 +113,12 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
             self.refresh()
 
     def _show_numbers(self, x, w) -> None:
-        while len(self._texts) < len(x):
-            text = pg.TextItem(anchor=(0.5, 1.0), color="#222")
-            text.setFont(_label_font())
-            self.getPlotItem().addItem(text)
-            self._texts.append(text)
-        for k, text in enumerate(self._texts):
-            text.setVisible(k < len(x))
-            if k < len(x):
-                text.setText(format_number(float(w[k]), self.view.precision))
-                text.setPos(float(x[k]), float(w[k]))
+        """The weight above each bar at ``x`` (none when ``x`` is empty)."""
+        texts = [format_number(float(v), self.view.precision) for v in w[: len(x)]]
+        points = np.column_stack([np.asarray(x, dtype=float), np.asarray(w[: len(x)], dtype=float)])
+        area = QRectF(-0.6, 0.0, len(x) + 0.2, TOP)  # the view's range
+        self.numbers.set_texts(texts, [_NUMBER_COLOR] * len(texts), points, area)
+
+    def numbers_shown(self) -> list[str]:
+        """The numbers printed above the bars, left to right (for tests)."""
+        return self.numbers.texts()

@@ -1,0 +1,124 @@
+"""Numbers printed on a plot, all of them painted by one graphics item."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+
+class PlotTexts(QGraphicsItem):
+    """Short texts at points of a view, at a fixed size in pixels whatever the view's scale.
+
+    One item paints them all: a pg.TextItem per number costs a Python paint
+    call, a text document and a scene-index entry each, which was most of a
+    heatmap's repaint. Paint maps the points to the device and draws there
+    with no world transform, on whole pixels so the glyphs stay crisp.
+
+    ``anchor`` is the point of each text's line box put on its point ((0.5,
+    0.5) centres it), ``lift`` a further shift up in pixels. The item covers
+    and clips to ``area`` (view coordinates), so a text that overhangs it is
+    cut rather than left behind outside the area an update repaints.
+    """
+
+    def __init__(
+        self,
+        font: QFont,
+        anchor: tuple[float, float] = (0.5, 0.5),
+        lift: float = 0.0,
+        parent: QGraphicsItem | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._font = QFont(font)
+        self._metrics = QFontMetricsF(self._font)
+        self._anchor, self._lift = anchor, lift
+        self._texts: list[str] = []
+        self._colors: list[QColor] = []
+        self._points = np.zeros((0, 2))
+        self._widths = np.zeros(0)
+        self._runs: list[tuple[QColor, list[int]]] = []  # the texts drawn with each pen
+        self._area = QRectF()
+        self._places: list[QPointF] = []
+        self._placed_for: tuple[float, ...] = ()  # the item-to-device transform _places are for
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsToShape)
+
+    def set_texts(self, texts: Sequence[str], colors: Sequence[QColor], points: np.ndarray, area: QRectF) -> None:
+        """Show ``texts[k]`` in ``colors[k]`` at view point ``points[k]`` (x, y), inside ``area``."""
+        texts = list(texts)
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        if not len(texts) == len(colors) == len(points):
+            raise ValueError(f"{len(texts)} texts, {len(colors)} colours and {len(points)} points")
+        area = QRectF(area) if texts else QRectF()
+        if area != self._area:
+            self.prepareGeometryChange()
+            self._area = area
+        runs: dict[int, list[int]] = {}
+        for k, color in enumerate(colors):
+            runs.setdefault(color.rgba(), []).append(k)
+        self._runs = [(QColor.fromRgba(rgba), cells) for rgba, cells in runs.items()]
+        self._texts, self._colors, self._points = texts, list(colors), points
+        self._widths = np.array([self._metrics.horizontalAdvance(t) for t in texts])
+        self._placed_for = ()
+        self.update()
+
+    def clear(self) -> None:
+        if self._texts:
+            self.set_texts([], [], np.zeros((0, 2)), QRectF())
+
+    def texts(self) -> list[str]:
+        """The texts shown, in the order they were given."""
+        return list(self._texts)
+
+    def colors(self) -> list[QColor]:
+        return list(self._colors)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._area)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if not self._texts:
+            return
+        places = self._places_on(painter.worldTransform())
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self._font)
+        texts = self._texts
+        for color, cells in self._runs:
+            painter.setPen(color)
+            for k in cells:
+                painter.drawText(places[k], texts[k])
+        painter.restore()
+
+    def _places_on(self, to_device: QTransform) -> list[QPointF]:
+        """Where each text starts on the device (left end of its baseline), on whole pixels."""
+        key = (to_device.m11(), to_device.m12(), to_device.m21(), to_device.m22(), to_device.dx(), to_device.dy())
+        if key != self._placed_for:
+            m11, m12, m21, m22, dx, dy = key
+            px, py = self._points[:, 0], self._points[:, 1]
+            x = m11 * px + m21 * py + dx
+            y = m12 * px + m22 * py + dy
+            ascent, descent = self._metrics.ascent(), self._metrics.descent()
+            # as Qt places a line: its box is ascent + descent high, the baseline an ascent below its top
+            left = np.round(x - self._anchor[0] * self._widths)
+            baseline = np.round(y - self._anchor[1] * (ascent + descent) + ascent - self._lift)
+            self._places = [QPointF(u, v) for u, v in zip(left.tolist(), baseline.tolist(), strict=True)]
+            self._placed_for = key
+        return self._places
+
+
+class CellNumbers(PlotTexts):
+    """Texts centred in the cells of a grid whose cell (i, j) is centred on view point (j, i)."""
+
+    def __init__(self, font: QFont, parent: QGraphicsItem | None = None) -> None:
+        super().__init__(font, (0.5, 0.5), 0.0, parent)
+
+    def set_cells(self, texts: Sequence[str], colors: Sequence[QColor], shape: tuple[int, int]) -> None:
+        """Show ``texts`` (row by row over a ``shape`` grid) in ``colors``."""
+        n_rows, n_cols = shape
+        if len(texts) != n_rows * n_cols:
+            raise ValueError(f"{len(texts)} texts for a {n_rows} × {n_cols} grid")
+        rows, cols = np.divmod(np.arange(n_rows * n_cols), max(n_cols, 1))
+        self.set_texts(texts, colors, np.column_stack([cols, rows]), QRectF(-0.5, -0.5, n_cols, n_rows))
