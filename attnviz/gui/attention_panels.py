@@ -14,7 +14,7 @@ from attnviz.engine import AttentionResult
 from attnviz.gui.heatmap import Heatmap
 from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import component, format_number, short
-from attnviz.gui.palette import DIVERGING, SEQUENTIAL, symmetric_levels
+from attnviz.gui.palette import DIVERGING, SEQUENTIAL, nice_levels
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -35,10 +35,10 @@ class _ResultHeatmap(LazyView, Heatmap):
         self.digits = view.precision
 
     def redraw(self) -> None:
-        self.render(self.model.result, min(self.view.head, self.model.result.n_heads - 1))
+        self.draw_result(self.model.result, min(self.view.head, self.model.result.n_heads - 1))
         self.set_highlighted_row(self.view.token)
 
-    def render(self, r: AttentionResult, head: int) -> None:
+    def draw_result(self, r: AttentionResult, head: int) -> None:
         raise NotImplementedError
 
     def describe_cell(self, row: int, col: int) -> str:
@@ -76,9 +76,9 @@ class ScoresPanel(_TokenByToken):
         super().__init__(model, view, DIVERGING, parent)
         self.setToolTip("Similarity scores q·k: row = query token, column = key token. Click a row to select it.")
 
-    def render(self, r: AttentionResult, head: int) -> None:
+    def draw_result(self, r: AttentionResult, head: int) -> None:
         labels = _token_labels(r)
-        self.set_matrix(r.scores[head], labels, labels, symmetric_levels(r.scores[head]), self.masked(r, head))
+        self.set_matrix(r.scores[head], labels, labels, nice_levels(r.scores[head]), self.masked(r, head))
 
 
 class WeightsPanel(_TokenByToken):
@@ -88,7 +88,7 @@ class WeightsPanel(_TokenByToken):
         super().__init__(model, view, SEQUENTIAL, parent)
         self.setToolTip("Softmax weights: each row adds up to 1. Grey cells are masked (causal).")
 
-    def render(self, r: AttentionResult, head: int) -> None:
+    def draw_result(self, r: AttentionResult, head: int) -> None:
         labels = _token_labels(r)
         self.set_matrix(r.weights[head], labels, labels, (0.0, 1.0), self.masked(r, head))
 
@@ -100,9 +100,9 @@ class OutputPanel(_ResultHeatmap):
         super().__init__(model, view, DIVERGING, parent)
         self.setToolTip("The self-attention output: one row per token (all heads, after W_o and residual if on).")
 
-    def render(self, r: AttentionResult, head: int) -> None:
+    def draw_result(self, r: AttentionResult, head: int) -> None:
         cols = [f"y{component(j)}" for j in range(r.output.shape[1])]
-        self.set_matrix(r.output, _token_labels(r), cols, symmetric_levels(r.output))
+        self.set_matrix(r.output, _token_labels(r), cols, nice_levels(r.output))
 
     def describe_cell(self, row: int, col: int) -> str:
         r = self.model.result

@@ -48,6 +48,23 @@ def symmetric_levels(a: np.ndarray) -> tuple[float, float]:
     return -m, m
 
 
+# Colour-bar ends for a heatmap: the largest |value| rounded up to one of these × 10^k.
+_NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_levels(a: np.ndarray) -> tuple[float, float]:
+    """:func:`symmetric_levels` with the end rounded up to a round number (at most a third more).
+
+    A heatmap's colour scale then holds still while a person drags a value
+    (and its colour bar is not relaid out on every edit); it moves only when
+    the values outgrow it or shrink well inside it.
+    """
+    _, m = symmetric_levels(a)
+    scale = 10.0 ** math.floor(math.log10(m))
+    nice = next((n * scale for n in _NICE if n * scale >= m * (1 - 1e-12)), m)
+    return (-nice, nice) if math.isfinite(nice) else (-m, m)
+
+
 # Table cells are coloured from a 256-step lookup table: a table paints every
 # visible cell on every repaint, and the colour map's own lookup is slow.
 _STEPS = 256

@@ -1,0 +1,34 @@
+"""Colour scales: the heatmaps' round colour-bar ends."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from attnviz.gui.palette import nice_levels
+
+finite = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False)
+
+
+@given(arrays(np.float64, st.integers(1, 30), elements=finite))
+def test_nice_levels_cover_every_value_with_a_round_end(a):
+    lo, hi = nice_levels(a)
+    m = float(np.abs(a).max())
+    assert lo == -hi
+    if m == 0:
+        assert hi == 1.0
+        return
+    assert m <= hi * (1 + 1e-12) and hi <= m * 4 / 3 * (1 + 1e-9)
+    mantissa = hi / 10.0 ** math.floor(math.log10(hi) + 1e-12)
+    assert any(math.isclose(mantissa, n, rel_tol=1e-9) for n in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10))
+
+
+def test_nice_levels_hold_still_for_small_edits_and_ignore_non_finite_values():
+    assert nice_levels(np.array([7.3, -2.0])) == nice_levels(np.array([7.9, 1.0])) == (-8.0, 8.0)
+    assert nice_levels(np.array([8.01])) == (-10.0, 10.0)
+    assert nice_levels(np.array([np.inf, np.nan, -0.7])) == (-0.8, 0.8)
+    assert nice_levels(np.array([np.nan])) == (-1.0, 1.0)
