@@ -23,6 +23,10 @@ type → pixels   one key press (alternately a letter and Backspace at the end
                 of ``sentenceEdit``, via QTest), then the same.
 forward         ``attnviz.engine.forward(doc)`` alone: the computation floor.
 bare grab       ``grab()`` of an empty 1280×800 QMainWindow: the paint floor.
+idle grab       ``grab()`` of the real window, settled, with no edit: what
+                painting this window costs when nothing changed, the floor
+                under edit → pixels (which paints the changed panels, then
+                grabs).
 burst           1000 ``setData`` calls in one event-loop turn, then settle and
                 grab: recomputes (``model.recompute_count``) and redraws of
                 each panel (``refresh_count`` / ``regenerations``).
@@ -395,6 +399,19 @@ def time_bare_grab(reps: int) -> list[float]:
     return samples
 
 
+def time_idle_grab(h: Harness, reps: int) -> list[float]:
+    """The settled window grabbed again and again: its repaint with nothing to compute."""
+    h.settle()
+    for _ in range(3):
+        h.window.grab()
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        h.window.grab()
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
 def time_table(h: Harness, deadline: float) -> dict:
     """Open the (512 × 512) W_q tab and scroll it; each step ends with settle + grab."""
     view = h.window.tables["W_q"]
@@ -454,6 +471,7 @@ def run_worker(case: str, edits: int) -> dict:
     if case == TABLE_CASE:
         result["table"] = time_table(h, end)
     else:
+        result["idle_grab"] = stats(time_idle_grab(h, 30))
         samples, per_edit = time_edits(h, edits, WARMUP, deadline=end - CASE_BUDGET_S / 2)
         result["edit_to_pixels"] = stats(samples)
         result["per_edit_counters"] = per_edit
@@ -718,7 +736,7 @@ def table_text(res: dict) -> str:
                  f"matplotlib {m['matplotlib']}; offscreen {WINDOW_SIZE[0]}×{WINDOW_SIZE[1]}")
     lines.append("Times in ms, median / p90 (n = samples). RSS = peak resident memory of the case's process.")
     lines.append("")
-    head = ("case", "forward", "bare grab", "edit→px", "target", "type→px", "mpl notebook", "mpl in place",
+    head = ("case", "forward", "bare grab", "idle grab", "edit→px", "target", "type→px", "mpl notebook", "mpl in place",
             "mpl/attnviz", "RSS MB")
     rows = [head]
     for case, r in res["cases"].items():
@@ -730,6 +748,7 @@ def table_text(res: dict) -> str:
             CASE_TITLES[case],
             f"{fmt(r['forward'])} / {fmt(r['forward'], 'p90_ms')}",
             f"{fmt(r['bare_grab'])} / {fmt(r['bare_grab'], 'p90_ms')}",
+            f"{fmt(r.get('idle_grab'))} / {fmt(r.get('idle_grab'), 'p90_ms')}",
             f"{fmt(e)} / {fmt(e, 'p90_ms')} (n={e['n'] if e else 0})",
             f"≤ {EDIT_TARGET_MS[case]:g}",
             f"{fmt(r.get('type_to_pixels'))} / {fmt(r.get('type_to_pixels'), 'p90_ms')}",
