@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QShowEvent, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -90,6 +90,10 @@ class CalculationPanel(QWidget):
         self.text = QTextBrowser(objectName="calc:text")
         self.text.setOpenLinks(False)
         self.text.setOpenExternalLinks(False)
+        # Scroll bars that came and went with the page's size resized the view,
+        # and every resize lays the whole page out again (twice per rebuild).
+        for policy in (self.text.setVerticalScrollBarPolicy, self.text.setHorizontalScrollBarPolicy):
+            policy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.page = CalculationDocument(self.text.document())
         self.text.anchorClicked.connect(self._on_anchor)
 

@@ -553,3 +553,29 @@ def test_long_vectors_fold_to_their_first_components_until_shown(qtbot):
     np.testing.assert_allclose(got["x"], ref["x"][1], atol=1e-6)
     np.testing.assert_allclose(got["output"], ref["output"][1], atol=1e-6)
     assert "more)" not in panel.to_plain_text()
+
+
+def test_rebuilding_the_page_does_not_resize_the_view(qtbot):
+    """Scroll bars that come and go resize the view, and each resize lays the whole page out again."""
+    from PySide6.QtCore import QEvent, QObject
+
+    doc = random_doc(43, 3, 2, 2, 1, 4)
+    _, view, panel = make_panel(qtbot, doc, show=True)
+    qtbot.waitUntil(lambda: "Query token" in panel.text.toPlainText())
+
+    class Resizes(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Resize:
+                Resizes.count += 1
+            return False
+
+    counter = Resizes()
+    panel.text.viewport().installEventFilter(counter)
+    rebuilds = panel.page.rebuilds
+    for token in (1, 2, 3, 0):  # another token: the page changes shape and is rebuilt from empty
+        view.set_token(token)
+        qtbot.waitUntil(lambda t=token: f"word {t + 1} of 4" in panel.text.toPlainText())
+    assert panel.page.rebuilds >= rebuilds + 4
+    assert Resizes.count == 0
