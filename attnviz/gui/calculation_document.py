@@ -42,6 +42,7 @@ GREY = "#555"
 BODY_POINTS = 10.0
 
 
+@lru_cache(maxsize=65536)
 def source_href(source: Source) -> str:
     name, head, row, col = source
     return f"src:{name}:{head}:{row}:{col}"
@@ -59,19 +60,24 @@ def parse_source(href: str) -> Source | None:
 
 
 # ---- the page ------------------------------------------------------------------
-def _seg_runs(seg: Seg, mono: bool) -> list[Run]:
+def _run(seg: Seg, mono: bool) -> Run:
     """``mono``: plain text in this block is monospace (formula lines and tables)."""
-    if isinstance(seg, Num):
-        return [(seg.text, "num", source_href(seg.source) if seg.source else "")]
-    if isinstance(seg, Tok):
-        return [(f"{NBSP}{seg.text}{NBSP}", f"tok:{seg.index}", "")]
-    if isinstance(seg, Mono):
-        return [(seg.text, "mono", "")]
-    return [(seg, "mono" if mono else "text", "")]
+    kind = type(seg)
+    if kind is Num:
+        return (seg.text, "num", source_href(seg.source) if seg.source else "")
+    if kind is Tok:
+        return (f"{NBSP}{seg.text}{NBSP}", f"tok:{seg.index}", "")
+    if kind is Mono:
+        return (seg.text, "mono", "")
+    return (seg, "mono" if mono else "text", "")
+
+
+def _seg_runs(seg: Seg, mono: bool) -> list[Run]:
+    return [_run(seg, mono)]
 
 
 def _segs_runs(segs: Iterable[Seg], mono: bool = True) -> list[Run]:
-    return [run for s in segs for run in _seg_runs(s, mono)]
+    return [_run(s, mono) for s in segs]
 
 
 @lru_cache(maxsize=8192)
