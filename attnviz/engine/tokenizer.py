@@ -23,6 +23,8 @@ def _pattern(sentence: str) -> re.Pattern[str]:
     Python's ``re`` has no ``\\p{M}``, and a class of every mark in Unicode
     takes a second to build, so only the marks present are added.
     """
+    if sentence.isascii():  # the common case: no marks to look for
+        return _compiled("")
     marks = frozenset(c for c in sentence if unicodedata.category(c).startswith("M"))
     return _compiled("".join(sorted(marks)))
 
@@ -49,7 +51,14 @@ def check_length(sentence: str) -> list[str]:
 
 def tokenize(sentence: str) -> list[str]:
     """``"Let's go!"`` -> ``["Let's", "go", "!"]``; blank text -> ``[]``."""
-    return _pattern(sentence).findall(sentence)
+    return list(_tokens(sentence))
+
+
+@functools.lru_cache(maxsize=16)
+def _tokens(sentence: str) -> tuple[str, ...]:
+    # one recompute validates the document, runs the pass and labels the views:
+    # the same sentence is split several times in a row
+    return tuple(_pattern(sentence).findall(sentence))
 
 
 def token_spans(sentence: str) -> list[tuple[int, int]]:

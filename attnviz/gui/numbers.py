@@ -22,7 +22,7 @@ def format_number(x: float, digits: int) -> str:
     """
     x = float(x)
     if -_SCIENTIFIC_FROM < x < _SCIENTIFIC_FROM:  # the common case first: it runs per printed number
-        text = f"{x:.{max(0, int(digits))}f}"
+        text = f"{x:.{digits if digits > 0 else 0}f}"
         if text[0] != "-":
             return text
         # -0.001 at 2 digits reads as 0.00, not −0.00
