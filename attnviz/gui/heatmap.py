@@ -10,6 +10,7 @@ CellNumbers item.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -20,7 +21,6 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
 
 from attnviz.gui.cell_numbers import CellNumbers
-from attnviz.gui.image_item import PremultipliedImageItem
 from attnviz.gui.numbers import format_number
 from attnviz.gui.palette import MASKED, SELECTION, color_table, dark_text_on, table_rows
 from attnviz.gui.pixel_cache import CachedColorBarItem, cached_axes
@@ -39,6 +39,12 @@ def _cell_font() -> QFont:
     font = QFont()
     font.setPointSize(8)
     return font
+
+
+@functools.lru_cache(maxsize=4096)
+def _shortest_label_width(label: str) -> int:
+    """How wide ``label`` is at the least it is shortened to: three characters and an ellipsis."""
+    return QFontMetrics(_cell_font()).horizontalAdvance(label[:3] + "…")
 
 
 def _clipped(a: np.ndarray) -> np.ndarray:
@@ -65,10 +71,10 @@ class Heatmap(pg.GraphicsLayoutWidget):
             self.plot.getAxis(axis).setPen(pg.mkPen("#444"))
             self.plot.getAxis(axis).setTextPen(pg.mkPen("#222"))
             self.plot.getAxis(axis).setStyle(tickFont=_cell_font())
-        self.image = PremultipliedImageItem(axisOrder="row-major")
+        self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.image)
-        self.mask = PremultipliedImageItem(axisOrder="row-major")
+        self.mask = pg.ImageItem(axisOrder="row-major")
         self.mask.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.mask)
         self.colorbar = CachedColorBarItem(colorMap=colormap, interactive=False, width=12)
@@ -146,7 +152,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
         number_w = fm.horizontalAdvance("−" + "8" * (self.digits + 2)) + 4
         numbers = max(n_rows, n_cols) <= MAX_NUMBERED and cell_w >= number_w and cell_h >= fm.height()
         # labels are shortened to the cell width, down to three characters
-        label_w = max((fm.horizontalAdvance(c[:3] + "…") for c in labels[1]), default=0) + 4
+        label_w = max(map(_shortest_label_width, labels[1]), default=0) + 4
         col_step = max(1, math.ceil(label_w / max(cell_w, 1e-9)))
         row_step = max(1, math.ceil(fm.height() / max(cell_h, 1e-9)))
         return (numbers, col_step, row_step)

@@ -20,7 +20,6 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from attnviz.engine import positional_encoding
-from attnviz.gui.image_item import PremultipliedImageItem
 from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import short
 from attnviz.gui.palette import DIVERGING, SELECTION
@@ -49,7 +48,7 @@ class PositionalEncodingView(LazyView, QWidget):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
 
-        self.image = PremultipliedImageItem(axisOrder="row-major")
+        self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.colorbar = CachedColorBarItem(values=(-1.0, 1.0), colorMap=DIVERGING, interactive=False, width=14)
         self.colorbar.setImageItem(self.image)

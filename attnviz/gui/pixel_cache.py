@@ -20,7 +20,8 @@ import contextlib
 from collections.abc import Iterator
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsWidget
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -41,19 +42,146 @@ def cache_pixels(*items: QGraphicsItem | None) -> None:
             owner.geometryChanged.connect(item.update)
 
 
+_TEXT_ALIGN = {
+    "left": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip,
+    "right": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip,
+    "top": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextDontClip,
+    "bottom": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextDontClip,
+}
+_MEASURED_MAX = 4096  # text sizes remembered per axis before the memo starts over
+
+
 class CachedAxisItem(pg.AxisItem):
     """An axis (and its label) kept as pixels, with a one-pixel margin.
 
     pyqtgraph draws the axis line one pixel past the axis's bounding rectangle,
     so that the axes of a frame meet at the corners; a cache of the bare
     rectangle would cut those pixels off.
+
+    Token labels change with every keystroke, so relabelling is kept cheap:
+    ticks equal to the ones shown are ignored (pyqtgraph would lay the axis
+    out and paint it again), and explicit string ticks are laid out by
+    :meth:`_string_specs`, which gives the draw specs pyqtgraph's
+    ``generateDrawSpecs`` would, but measures each text once per axis and
+    font instead of once per paint.
     """
 
     def __init__(self, orientation: str, **kwargs) -> None:
         self._bounds_for: tuple | None = None
         self._bounds = QRectF()
+        self._measured: dict[str, tuple[float, float]] = {}  # text -> (width, 0.8 × height) as pyqtgraph measures
+        self._measured_font = ""
         super().__init__(orientation, **kwargs)
         cache_pixels(self, self.label)
+
+    def setTicks(self, ticks) -> None:
+        if ticks is not None and ticks == self._tickLevels:
+            return  # the same ticks: keep the picture (and the cached pixels)
+        # a copy, so that a caller changing its list later cannot make the comparison lie
+        super().setTicks(None if ticks is None else [list(level) for level in ticks])
+
+    def generateDrawSpecs(self, p: QPainter):
+        specs = self._string_specs(p)
+        return specs if specs is not None else super().generateDrawSpecs(p)
+
+    def _text_size(self, p: QPainter, text: str) -> tuple[float, float]:
+        size = self._measured.get(text)
+        if size is None:
+            if len(self._measured) >= _MEASURED_MAX:
+                self._measured.clear()
+            br = p.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, text)
+            size = self._measured[text] = (br.width(), br.height() * 0.8)  # as pyqtgraph shrinks it
+        return size
+
+    def _string_specs(self, p: QPainter):
+        """pyqtgraph's draw specs for one level of explicit ticks without a grid, or None for any other axis.
+
+        Follows ``AxisItem.generateDrawSpecs`` step by step (same arithmetic,
+        so the same pixels); tests compare the two.
+        """
+        levels, style = self._tickLevels, self.style
+        if (
+            levels is None
+            or len(levels) != 1
+            or self.grid is not False
+            or not style["showValues"]
+            or style["maxTextLevel"] < 0
+            or tuple(style["stopAxisAtTick"]) != (False, False)
+            or style["tickAlpha"] is not None
+        ):
+            return None
+        font = style["tickFont"]
+        if font is not None:
+            p.setFont(font)
+        font_key = p.font().key()
+        if font_key != self._measured_font:
+            self._measured.clear()
+            self._measured_font = font_key
+        bounds = self.mapRectFromParent(self.geometry())
+        orientation = self.orientation
+        if orientation == "left":
+            span = (bounds.topRight() + QPointF(-1.0, -1.0), bounds.bottomRight() + QPointF(-1.0, 1.0))
+            tick_stop, tick_dir, axis = bounds.right(), -1, 0
+        elif orientation == "right":
+            span = (bounds.topLeft() + QPointF(1.0, -1.0), bounds.bottomLeft() + QPointF(1.0, 1.0))
+            tick_stop, tick_dir, axis = bounds.left(), 1, 0
+        elif orientation == "top":
+            span = (bounds.bottomLeft() + QPointF(-1.0, -1.0), bounds.bottomRight() + QPointF(1.0, -1.0))
+            tick_stop, tick_dir, axis = bounds.bottom(), -1, 1
+        else:
+            span = (bounds.topLeft() + QPointF(-1.0, 1.0), bounds.topRight() + QPointF(1.0, 1.0))
+            tick_stop, tick_dir, axis = bounds.top(), 1, 1
+        tick_start = tick_stop  # no grid: ticks start on the axis
+        ends = [self.mapToDevice(point) for point in span]
+        if None in ends:
+            return None
+        if pg.Point(ends[1] - ends[0]).length() == 0:
+            return None
+        lo, hi = self.range[0], self.range[1]
+        dif = hi - lo
+        if dif == 0:
+            x_scale, offset = 1, 0
+        elif axis == 0:
+            x_scale = -bounds.height() / dif
+            offset = lo * x_scale - bounds.height()
+        else:
+            x_scale = bounds.width() / dif
+            offset = lo * x_scale
+        x_min, x_max = sorted((lo * x_scale - offset, hi * x_scale - offset))
+        tick_length = style["tickLength"]
+        tick_pen = self.tickPen()
+        if tick_pen.brush().style() == Qt.BrushStyle.SolidPattern:
+            tick_pen = QPen(tick_pen)
+            color = QColor(tick_pen.color())
+            color.setAlpha(255)  # pyqtgraph's alpha for the first level without a grid
+            tick_pen.setColor(color)
+        text_offset = max(0, tick_length) + style["tickTextOffset"][axis]
+        flags = _TEXT_ALIGN[orientation]
+        clip = self.boundingRect()
+        tick_specs, text_specs = [], []
+        thickness = 0.0  # the largest text extent across the axis
+        for value, text in levels[0]:
+            x = (value * x_scale) - offset
+            if x < x_min or x > x_max:
+                continue
+            if axis == 0:
+                tick_specs.append((tick_pen, QPointF(tick_start, x), QPointF(tick_stop + tick_length * tick_dir, x)))
+            else:
+                tick_specs.append((tick_pen, QPointF(x, tick_start), QPointF(x, tick_stop + tick_length * tick_dir)))
+            width, height = self._text_size(p, text)
+            thickness = max(thickness, width if axis == 0 else height)
+            if orientation == "left":
+                rect = QRectF(tick_stop - text_offset - width, x - (height / 2), width, height)
+            elif orientation == "right":
+                rect = QRectF(tick_stop + text_offset, x - (height / 2), width, height)
+            elif orientation == "top":
+                rect = QRectF(x - width / 2.0, tick_stop - text_offset - height, width, height)
+            else:
+                rect = QRectF(x - width / 2.0, tick_stop + text_offset, width, height)
+            if clip & rect == rect:
+                text_specs.append((rect, flags, text))
+        self._updateMaxTextSize(thickness)
+        return (self.pen(), span[0], span[1]), tick_specs, text_specs
 
     def boundingRect(self) -> QRectF:
         # Qt and pyqtgraph ask for it a hundred times per edit; it depends

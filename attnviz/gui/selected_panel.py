@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -27,6 +28,11 @@ def _label_font() -> QFont:
     font = QFont()
     font.setPointSize(9)
     return font
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_width(text: str) -> int:
+    return QFontMetrics(_label_font()).horizontalAdvance(text)
 
 
 class SelectedWeightsPanel(LazyView, pg.PlotWidget):
@@ -91,8 +97,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
 
     def _set_ticks(self) -> None:
         """Token names under the bars, every k-th one where they would overlap."""
-        fm = QFontMetrics(_label_font())
-        widest = max((fm.horizontalAdvance(t) for t in self._tokens), default=0) + 8
+        widest = max(map(_label_width, self._tokens), default=0) + 8
         step = max(1, math.ceil(widest / max(self._slot_width(), 1e-9)))
         ticks = [(j, self._tokens[j]) for j in range(0, len(self._tokens), step)]
         if ticks != self._ticks:
