@@ -55,6 +55,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         cache_title(plot)
         self._ticks: list[tuple[int, str]] = []
         self._tokens: tuple[str, ...] = ()
+        self._colors: tuple[bool, ...] | None = None  # masked or not, per bar, as last coloured
         self._title = ""
         self._width = 0.0
         plot.vb.sigResized.connect(self._on_view_resized)
@@ -78,8 +79,14 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         w = r.weights[h, i]
         masked = self.model.masked()[i]
         x = np.arange(r.n_tokens)
-        brushes = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
-        self.bars.setOpts(x=x, height=w, brushes=brushes, pens=brushes)
+        colors = tuple(bool(m) for m in masked)
+        if colors != self._colors:
+            # pyqtgraph rebuilds a pen and a brush per bar whenever colours are passed: only when they change
+            self._colors = colors
+            colours = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
+            self.bars.setOpts(x=x, height=w, brushes=colours, pens=colours)
+        else:
+            self.bars.setOpts(x=x, height=w)
         self._set_title(f"What {short(r.tokens[i])!r} attends to (head {h + 1})")
         shown = tuple(short(t) for t in r.tokens)
         if shown != self._tokens:

@@ -151,3 +151,25 @@ def test_only_the_two_dock_tab_bars_in_use_are_shown(window, qtbot):
     qtbot.waitUntil(lambda: shown_bars() == expected)
     window.restore_layout_action.trigger()
     qtbot.waitUntil(lambda: shown_bars() == expected)
+
+
+def test_bar_colours_follow_the_causal_mask_both_ways(window, qtbot):
+    """Bars keep their colours between edits and recolour when the mask changes."""
+    from attnviz.gui.palette import MASKED, token_color
+
+    def colours() -> list[str]:
+        return [b.color().name() for b in window.selected.bars._brushes]
+
+    n = len(window.model.result.tokens)
+    window.view.set_token(0)
+    qtbot.waitUntil(lambda: window.selected.refresh_count > 0)
+    assert colours() == [token_color(j).name() for j in range(n)]
+    window.findChild(object, "check:causal").click()  # the first token may only look at itself
+    qtbot.waitUntil(lambda: colours()[1:] == [MASKED.name()] * (n - 1))
+    assert colours()[0] == token_color(0).name()
+    before = window.selected.refresh_count
+    window.model.set_cell("W_q", 0, 0, 0, 0.75)  # an edit alone keeps the mask's colours
+    qtbot.waitUntil(lambda: window.selected.refresh_count > before)
+    assert colours()[1:] == [MASKED.name()] * (n - 1)
+    window.findChild(object, "check:causal").click()
+    qtbot.waitUntil(lambda: colours() == [token_color(j).name() for j in range(n)])
