@@ -58,17 +58,21 @@ class AttentionResult:
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of ``logits / temperature`` that stays finite for any input.
+    """Row-wise softmax of ``logits / temperature`` that stays finite for any input without NaN.
 
     Subtracting the row maximum keeps exp() ≤ 1, and doing it before dividing
     by the temperature means a temperature near 0 cannot overflow: the
-    quotient is ≤ 0, so the largest entries keep weight and the rest tend to 0. A row holding +inf gives its
-    weight to those entries equally (the limit of growing logits). A row that
-    is −inf throughout (every logit overflowed, e.g. at a temperature near 0)
-    has no defined limit; it is spread evenly rather than turned into NaN.
+    quotient is ≤ 0, so the largest entries keep weight and the rest tend to 0.
+    A row holding +inf gives its weight to those entries equally (the limit of
+    growing logits). A row that is −inf throughout (every logit overflowed,
+    e.g. at a temperature near 0) has no defined limit; it is spread evenly
+    rather than turned into NaN. A NaN logit (an overflowed inf · 0) has no
+    limit either: its row is NaN, unless the row also holds +inf.
     """
     top = logits.max(axis=-1, keepdims=True, initial=-np.inf)
-    if np.isinf(top).any():  # a row holding +inf, or −inf throughout: rare, so checked on the maxima only
+    # a row holding +inf, or −inf throughout, shows in its maximum; only a NaN (overflowed
+    # inf · 0) can hide a +inf there, so the whole array is scanned only then
+    if np.isinf(top).any() or (np.isnan(top).any() and np.isposinf(logits).any()):
         logits = _limits(logits)
         top = logits.max(axis=-1, keepdims=True, initial=-np.inf)
     # in place after the first subtraction: at 512 tokens × 8 heads each pass is 16 MB

@@ -325,7 +325,7 @@ class CalculationDocument:
                     return None
                 if run[0] != old_text:
                     changed.append((pos, old_text, run))
-                # numbers are the bulk of a page and never leave the BMP
+                # numbers are the bulk of a page, and format_number writes only BMP characters
                 pos += len(old_text) if old_style == "num" else _utf16_len(old_text)
         return changed
 

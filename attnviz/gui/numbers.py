@@ -20,7 +20,7 @@ def format_number(x: float, digits: int) -> str:
 
     Huge values switch to scientific notation; non-finite ones print as ∞.
     """
-    x = float(x)
+    x, digits = float(x), int(digits)
     if -_SCIENTIFIC_FROM < x < _SCIENTIFIC_FROM:  # the common case first: it runs per printed number
         text = f"{x:.{digits if digits > 0 else 0}f}"
         if text[0] != "-":

@@ -55,7 +55,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         cache_title(plot)
         self._ticks: list[tuple[int, str]] = []
         self._tokens: tuple[str, ...] = ()
-        self._colors: tuple[bool, ...] | None = None  # masked or not, per bar, as last coloured
+        self._coloured_for: tuple[bool, ...] | None = None  # the mask (per bar) the bars were coloured for
         self._title = ""
         self._width = 0.0
         plot.vb.sigResized.connect(self._on_view_resized)
@@ -79,10 +79,10 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         w = r.weights[h, i]
         masked = self.model.masked()[i]
         x = np.arange(r.n_tokens)
-        colors = tuple(bool(m) for m in masked)
-        if colors != self._colors:
+        mask = tuple(bool(m) for m in masked)
+        if mask != self._coloured_for:
             # pyqtgraph rebuilds a pen and a brush per bar whenever colours are passed: only when they change
-            self._colors = colors
+            self._coloured_for = mask
             colours = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
             self.bars.setOpts(x=x, height=w, brushes=colours, pens=colours)
         else:

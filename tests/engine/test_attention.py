@@ -357,6 +357,7 @@ def test_logits_that_overflow_to_infinity_take_the_limit():
         ([math.inf, -math.inf], [1.0, 0.0]),
         ([math.inf, 1e300, -1e300], [1.0, 0.0, 0.0]),
         ([math.inf], [1.0]),
+        ([math.inf, math.nan, 1.0], [1.0, 0.0, 0.0]),  # q·k overflowed: inf and inf·0 in one row
         ([-math.inf, 0.0], [0.0, 1.0]),
         ([0.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]),
         ([math.log(1.0), math.log(3.0)], [0.25, 0.75]),
@@ -366,6 +367,18 @@ def test_softmax_on_extreme_rows(row, expected):
     out = softmax(np.array([row]))
     assert np.isfinite(out).all()
     np.testing.assert_allclose(out, [expected], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_an_overflowed_row_with_inf_and_nan_gives_the_weight_to_the_inf():
+    from attnviz.engine import Config, Document, forward
+
+    W = np.array([[[1e300, 0.0], [0.0, 1.0]]])
+    doc = Document(vocab=("a", "b"), embeddings=np.array([[1e300, 0.0], [0.0, 1.0]]), W_q=W, W_k=W, W_v=W,
+                   config=Config(positional_encoding="none"), sentence="a b")
+    r = forward(doc)
+    assert np.isposinf(r.scores[0, 0, 0]) and np.isnan(r.scores[0, 0, 1])  # the case: inf and inf·0
+    np.testing.assert_array_equal(r.weights[0, 0], [1.0, 0.0])  # the +inf key takes the weight
 
 
 def test_softmax_is_row_wise_over_the_last_axis():
