@@ -1,9 +1,9 @@
 """The calculation panel: every step of self-attention for one token, with the real numbers.
 
 What it says is built in calculation_steps; this widget shows it in a
-QTextBrowser (calculation_document) and offers it as text or Markdown
-(calculation_text). Clicking a number that came from a matrix or heatmap
-cell emits :attr:`CalculationPanel.sourceRequested` with that cell.
+QTextBrowser (calculation_page, calculation_document) and offers it as text
+or Markdown (calculation_text). Clicking a number that came from a matrix or
+heatmap cell emits :attr:`CalculationPanel.sourceRequested` with that cell.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from attnviz.gui.calculation_document import CalculationDocument, Page, build_page, message_page, parse_source
+from attnviz.gui.calculation_document import CalculationDocument
+from attnviz.gui.calculation_page import Page, build_page, message_page, parse_source
 from attnviz.gui.calculation_steps import (
     EMPTY_MESSAGE,
     NO_TOKEN_MESSAGE,

@@ -10,8 +10,9 @@ of the weights — and each line ends on the engine's own number, so if the two
 ever disagreed the page would show it.
 
 The blocks are rendered three ways — a QTextDocument for the panel
-(calculation_document), plain text and Markdown for export (calculation_text)
-— so what is shown, what is copied and what the tests parse cannot drift apart.
+(calculation_page, calculation_document), plain text and Markdown for
+export (calculation_text) — so what is shown, what is copied and what the
+tests parse cannot drift apart.
 A number that comes from a matrix or heatmap cell carries that cell as its
 ``source``: (name, head, row, col), head −1 for matrices that are not per head
 (``embeddings``, ``W_o``, ``output``).
