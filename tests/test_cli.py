@@ -290,6 +290,10 @@ BAD = {
     "gui missing file": (lambda d: [d / "gone.json"], "no such file"),
     "residual mismatch": (lambda d: ["compute", _write(d / "r.json", _small_with(W_o=None))], "residual"),
     "convert too few args": (lambda d: ["convert", SMALL], "output"),
+    "lone surrogate in the file's sentence": (
+        lambda d: ["compute", _write(d / "s.json", _small_with(sentence="tea \ud83d"))], "U+D83D"),
+    # bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape)
+    "undecodable --sentence": (lambda d: ["compute", SMALL, "--sentence", "caf\udcff"], "U+DCFF"),
 }
 
 

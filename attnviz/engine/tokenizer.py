@@ -41,8 +41,22 @@ def _compiled(marks: str) -> re.Pattern[str]:
 MAX_TOKENS = 1024
 
 
+def check_text(text: str, what: str) -> None:
+    """AttnvizError if ``text`` holds a lone surrogate: a half of a UTF-16 pair is not a character.
+
+    JSON escapes ("\\ud83d") and undecodable command-line bytes can carry one in;
+    it could be neither hashed into a word vector nor saved as UTF-8.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise AttnvizError(f"{what} holds U+{ord(text[e.start]):04X} at character {e.start + 1}, "
+                           "half of a UTF-16 pair and not a character") from None
+
+
 def check_length(sentence: str) -> list[str]:
-    """The tokens of ``sentence``, or AttnvizError if there are more than MAX_TOKENS."""
+    """The tokens of ``sentence``, or AttnvizError if it is not text or has more than MAX_TOKENS."""
+    check_text(sentence, "the sentence")
     tokens = tokenize(sentence)
     if len(tokens) > MAX_TOKENS:
         raise AttnvizError(f"the sentence has {len(tokens)} tokens; attnviz shows at most {MAX_TOKENS}")

@@ -110,7 +110,6 @@ def dumps(doc: Document, suffix: str) -> bytes:
     writer = _WRITERS.get(suffix.lower())
     if writer is None:
         raise AttnvizError(_unknown_extension(suffix))
-    _check_utf8(doc)
     return writer(doc)
 
 
@@ -236,15 +235,6 @@ def _empty_embeddings(embeddings: np.ndarray, w_q: np.ndarray) -> np.ndarray:
     if embeddings.shape == (0,) and w_q.ndim == 3:
         return embeddings.reshape(0, w_q.shape[1])
     return embeddings
-
-
-def _check_utf8(doc: Document) -> None:
-    """Refuse text that no format can store (lone surrogates) before writing anything."""
-    for where, text in [*((f"vocab[{i}]", w) for i, w in enumerate(doc.vocab)), ("sentence", doc.sentence)]:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise AttnvizError(f"{where} holds a character that cannot be stored as UTF-8") from None
 
 
 # -----------------------------------------------------------------------------

@@ -212,6 +212,9 @@ CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("st-version-2", ".safetensors", lambda: st_doc(metadata={"version": "2"}), "version 2 is not supported"),
     ("version-text", ".json", lambda: json_doc(version="one"), "version must be a whole number"),
     ("sentence-number", ".json", lambda: json_doc(sentence=42), "sentence must be a string"),
+    ("sentence-lone-surrogate", ".json", lambda: json_doc(sentence="go \ud83d now"),
+     "the sentence holds U+D83D at character 4, half of a UTF-16 pair"),
+    ("vocab-lone-surrogate", ".json", lambda: json_doc(vocab=["let's", "g\udcff"]), "vocab[1] holds U+DCFF"),
 ]
 
 

@@ -208,12 +208,11 @@ def test_npz_refuses_trailing_nul():
     assert wf.loads(wf.dumps(_doc(sentence="end\x00"), ".json"), ".json", "x").sentence == "end\x00"
 
 
-def test_lone_surrogate_is_refused_before_writing(tmp_path):
-    path = tmp_path / "w.json"
-    with pytest.raises(AttnvizError) as err:
-        wf.save(_doc(sentence="bad \udc80"), path)
-    assert str(err.value).startswith("w.json: sentence") and "UTF-8" in str(err.value)
-    assert not path.exists()
+def test_a_lone_surrogate_never_reaches_a_document_so_never_a_file():
+    with pytest.raises(AttnvizError, match=r"the sentence holds U\+DC80 at character 5"):
+        _doc(sentence="bad \udc80")
+    with pytest.raises(AttnvizError, match=r"vocab\[0\] holds U\+D800"):
+        _doc(vocab=("\ud800",))
 
 
 def test_unknown_suffix():
