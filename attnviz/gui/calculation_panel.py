@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QShowEvent, QTextDocument
 from PySide6.QtWidgets import (
@@ -127,7 +128,8 @@ class CalculationPanel(QWidget):
         ctx = self._context()
         if ctx is None:
             return []
-        return [{"number": s.number, "key": s.key, "title": s.title, "formula": s.formula, "values": s.values,
+        return [{"number": s.number, "key": s.key, "title": s.title, "formula": s.formula,
+                 "values": {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in s.values.items()},
                  "numbers": [{"value": n.value, "text": n.text, "source": n.source} for n in numbers_in(s.blocks)]}
                 for s in build_steps(ctx)]
 

@@ -138,7 +138,7 @@ class Step:
     title: str
     formula: str
     blocks: list[Block]
-    values: dict[str, Any]
+    values: dict[str, Any]  # the engine's numbers the step shows; arrays are views, lists made on request
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def step_input(ctx: Context) -> Step:
         blocks.append(Para([f"Position p = {i} (counting from 0): PE[2m] = sin(p / 10000^(2m/d)), "
                             "PE[2m+1] = cos(p / 10000^(2m/d)), with d = d_model."], "note"))
     blocks += _toggle_blocks(ctx, 0, d)
-    values = {"embedding": r.embeddings[i].tolist(), "pe": r.pe[i].tolist(), "x": r.x[i].tolist(),
+    values = {"embedding": r.embeddings[i], "pe": r.pe[i], "x": r.x[i],
               "vocab_row": vocab_row}
     return Step(1, "input", "Input", "x = embedding + positional encoding", blocks, values)
 
@@ -296,8 +296,8 @@ def step_qkv(ctx: Context) -> Step:
     else:  # long vectors: one table each, so the page need not scroll sideways
         for name, a in (("k = x · W_k", r.k), ("v = x · W_v", r.v)):
             blocks.append(Table(["token", name], [[label[j], _vector(ctx, a[h, j])] for j in ctx.keys]))
-    values = {"q": r.q[h, i].tolist(), "k": r.k[h, i].tolist(), "v": r.v[h, i].tolist(),
-              "k_all": r.k[h].tolist(), "v_all": r.v[h].tolist()}
+    values = {"q": r.q[h, i], "k": r.k[h, i], "v": r.v[h, i],
+              "k_all": r.k[h], "v_all": r.v[h]}
     return Step(2, "qkv", "Query, key, value", "q = x · W_q,   k = x · W_k,   v = x · W_v", blocks, values)
 
 
@@ -344,7 +344,7 @@ def step_similarity(ctx: Context) -> Step:
     if cfg.causal:
         notes.append("Causal masking: a token may only look at itself and the tokens before it (key j ≤ query i).")
     blocks += [Para([n], "note") for n in notes]
-    values = {"scores": r.scores[h, i].tolist(), "logits": r.logits[h, i].tolist(), "masked": masked}
+    values = {"scores": r.scores[h, i], "logits": r.logits[h, i], "masked": masked}
     return Step(3, "similarity", "Similarity", "score_j = q · k_j,   logit_j = score_j" + formula_ops,
                 blocks, values)
 
@@ -394,7 +394,7 @@ def step_softmax(ctx: Context) -> Step:
     ]
     if np.isposinf(logits).any():
         blocks.append(Para(["Some logits are infinite: they share all the weight equally."], "note"))
-    values = {"max": top, "exp": e.tolist(), "sum_exp": total, "weights": weights.tolist(),
+    values = {"max": top, "exp": e, "sum_exp": total, "weights": weights,
               "sum_weights": float(np.sum(weights))}
     return Step(4, "softmax", "Softmax", "weight_j = e^(logit_j − max) ÷ Σ e^(logit − max)", blocks, values)
 
@@ -440,7 +440,7 @@ def step_output(ctx: Context) -> Step:
     blocks.append(Para([Mono(f"y = head {h + 1} output = "), *_vector(ctx, r.heads[h, i])], "math"))
     blocks += _toggle_blocks(ctx, n, r.v.shape[2])
     blocks += _combine_heads(ctx)
-    values = {"head_output": r.heads[h, i].tolist(), "concat": r.concat[i].tolist(), "output": r.output[i].tolist()}
+    values = {"head_output": r.heads[h, i], "concat": r.concat[i], "output": r.output[i]}
     return Step(5, "output", "Output", "y = Σ_j weight_j × v_j", blocks, values)
 
 
