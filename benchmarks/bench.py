@@ -205,7 +205,6 @@ class Harness:
         }
         self._flip = 0
         self.last_grab = 0.0
-        self.edit_grabs: list[float] = []
         self.settle()
         self.window.grab()
 
@@ -261,8 +260,9 @@ class Harness:
         self.app.sendPostedEvents(None, 0)
 
 
-def time_edits(h: Harness, count: int, warmup: int, deadline: float) -> tuple[list[float], dict[str, float]]:
-    """Edit → pixels for ``count`` edits; also the mean counter change per edit.
+def time_edits(h: Harness, count: int, warmup: int,
+               deadline: float) -> tuple[list[float], dict[str, float], list[float]]:
+    """Edit → pixels for ``count`` edits; also the mean counter change per edit, and each sample's final grab.
 
     Past ``deadline`` (perf_counter) it stops once it has MIN_EDITS samples; when
     one frame takes longer than SLOW_FRAME_S it keeps only what fits before the
@@ -298,8 +298,7 @@ def time_edits(h: Harness, count: int, warmup: int, deadline: float) -> tuple[li
         break
     after = h.counters()
     per_edit = {k: (after[k] - before[k]) / len(samples) for k in after}
-    h.edit_grabs = grabs
-    return samples, per_edit
+    return samples, per_edit, grabs
 
 
 def keep_going(samples: list[float], count: int, deadline: float, slow: bool) -> bool:
@@ -447,7 +446,7 @@ def time_table(h: Harness, deadline: float) -> dict:
         h.frame()
         steps.append(time.perf_counter() - t0)
     out["page_scroll"] = stats(steps)
-    samples, _ = time_edits(h, MIN_EDITS, WARMUP, deadline)
+    samples, _, _ = time_edits(h, MIN_EDITS, WARMUP, deadline)
     out["edit_visible_table"] = stats(samples)
     worst = max(out["open_ms"], out["scroll_to_corner_ms"], out["scroll_to_origin_ms"], out["page_scroll"]["max_ms"])
     out["worst_ms"] = worst
@@ -481,9 +480,9 @@ def run_worker(case: str, edits: int) -> dict:
         result["table"] = time_table(h, end)
     else:
         result["idle_grab"] = stats(time_idle_grab(h, 30))
-        samples, per_edit = time_edits(h, edits, WARMUP, deadline=end - CASE_BUDGET_S / 2)
+        samples, per_edit, grabs = time_edits(h, edits, WARMUP, deadline=end - CASE_BUDGET_S / 2)
         result["edit_to_pixels"] = stats(samples)
-        result["edit_grab_share"] = stats(h.edit_grabs)
+        result["edit_grab_share"] = stats(grabs)
         result["per_edit_counters"] = per_edit
         typing = time_typing(h, MIN_EDITS if big else edits, 4, deadline=end - CASE_BUDGET_S / 6)
         result["type_to_pixels"] = stats(typing)

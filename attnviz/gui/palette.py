@@ -78,12 +78,15 @@ def cell_color(value: float, lo: float, hi: float) -> QColor:
 
 
 _BLACK, _WHITE = QColor("black"), QColor("white")
+# Black text on backgrounds lighter than this (Rec. 601 luma, 0–1), white on the rest.
+_LUMA = (0.299, 0.587, 0.114)
+_DARK_TEXT_ABOVE = 0.55
 
 
 def text_color_on(bg: QColor) -> QColor:
     """Black or white, whichever reads better on ``bg``."""
-    luminance = 0.299 * bg.redF() + 0.587 * bg.greenF() + 0.114 * bg.blueF()
-    return _BLACK if luminance > 0.55 else _WHITE
+    luminance = _LUMA[0] * bg.redF() + _LUMA[1] * bg.greenF() + _LUMA[2] * bg.blueF()
+    return _BLACK if luminance > _DARK_TEXT_ABOVE else _WHITE
 
 
 def color_table(colormap: pg.ColorMap, steps: int = _STEPS) -> np.ndarray:
@@ -105,4 +108,4 @@ def table_rows(values: np.ndarray, lo: float, hi: float, steps: int = _STEPS) ->
 def dark_text_on(rgb: np.ndarray) -> np.ndarray:
     """:func:`text_color_on` for an array of RGB colours (uint8, last axis): True where black reads better."""
     rgb = np.asarray(rgb, dtype=float) / 255.0
-    return rgb @ np.array([0.299, 0.587, 0.114]) > 0.55
+    return rgb @ np.array(_LUMA) > _DARK_TEXT_ABOVE
