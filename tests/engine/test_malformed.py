@@ -18,17 +18,10 @@ import pytest
 from safetensors.numpy import save as st_save
 
 from attnviz.engine import weightsfile as wf
-from attnviz.engine.document import Document
 from attnviz.engine.errors import AttnvizError
+from tests.engine.lets_go import LETS_GO
 
-DOC = Document(
-    vocab=("let's", "go"),
-    embeddings=[[1.87, 0.09], [-0.78, 0.27]],
-    W_q=[[[0.54, -0.17], [0.32, 0.71]]],
-    W_k=[[[0.63, 0.24], [-0.41, 0.58]]],
-    W_v=[[[0.85, -0.22], [0.14, 0.96]]],
-    sentence="Let's go",
-)
+DOC = LETS_GO
 DROP = object()  # marks a key to remove
 
 

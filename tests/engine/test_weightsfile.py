@@ -20,6 +20,7 @@ from attnviz.engine import weightsfile as wf
 from attnviz.engine.document import MATRICES, Config, Document
 from attnviz.engine.errors import AttnvizError
 from attnviz.engine.positional import KINDS
+from tests.engine.lets_go import LETS_GO
 
 PAIRS = list(itertools.product(wf.FORMATS, repeat=2))
 
@@ -351,15 +352,7 @@ def test_save_through_symlink_writes_the_target(tmp_path):
 
 
 def _doc(**changes) -> Document:
-    doc = Document(
-        vocab=("let's", "go"),
-        embeddings=[[1.87, 0.09], [-0.78, 0.27]],
-        W_q=[[[0.54, -0.17], [0.32, 0.71]]],
-        W_k=[[[0.63, 0.24], [-0.41, 0.58]]],
-        W_v=[[[0.85, -0.22], [0.14, 0.96]]],
-        sentence="Let's go",
-    )
-    return doc.replace(**changes) if changes else doc
+    return LETS_GO.replace(**changes) if changes else LETS_GO
 
 
 def _npz_arrays(doc: Document) -> dict[str, np.ndarray]:
