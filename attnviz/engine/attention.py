@@ -12,6 +12,11 @@ trained or batched; it is the function attnviz shows on screen.
     att     = softmax(logits) row by row        the attention weights
     y_h     = att v                             per-head output
     y       = concat_h(y_h) [W_o] [+ x]
+
+Heads are independent, so ``forward`` can take an earlier result and copy
+from it the heads whose q, k and v have not changed: an edit to one head's
+weights then costs one head's attention, with arrays bit-identical to a fresh
+pass.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnviz.engine.document import Document
+from attnviz.engine.document import Config, Document
 from attnviz.engine.embedding import lookup
 from attnviz.engine.positional import positional_encoding
 from attnviz.engine.tokenizer import check_length
@@ -47,6 +52,7 @@ class AttentionResult:
     heads: np.ndarray            # (H, n, d_v)
     concat: np.ndarray           # (n, H*d_v)
     output: np.ndarray           # (n, d_out)
+    config: Config               # the options it was computed with
 
     @property
     def n_tokens(self) -> int:
@@ -97,11 +103,27 @@ def causal_mask(n: int) -> np.ndarray:
     return np.tril(np.ones((n, n), dtype=bool))
 
 
-def forward(doc: Document, sentence: str | None = None) -> AttentionResult:
-    """Run the whole pass on ``sentence`` (default: the document's own)."""
+def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, cfg: Config) -> tuple[np.ndarray, ...]:
+    """softmax(q kᵀ / √d_k / T) v for each head: (scores, logits, weights, per-head output)."""
+    n, d_k = q.shape[-2:]
+    scores = q @ k.swapaxes(-1, -2)                                    # (H, n, n)
+    scaled = scores / (np.sqrt(d_k) if cfg.scale else 1.0)             # (H, n, n)
+    if cfg.causal:
+        scaled = np.where(causal_mask(n), scaled, -np.inf)             # (H, n, n)
+    logits = scaled / cfg.temperature if cfg.temperature != 1.0 else scaled  # (H, n, n)
+    att = softmax(scaled, cfg.temperature)                             # (H, n, n) = softmax(logits)
+    y_h = att @ v                                                      # (H, n, d_v)
+    return scores, logits, att, y_h
+
+
+def forward(doc: Document, sentence: str | None = None, reuse: AttentionResult | None = None) -> AttentionResult:
+    """Run the whole pass on ``sentence`` (default: the document's own).
+
+    ``reuse``, an earlier result, lends the heads it already holds (see the module docstring).
+    """
     cfg = doc.config
     tokens = tuple(check_length(doc.sentence if sentence is None else sentence))
-    n, d_k = len(tokens), doc.d_k
+    n = len(tokens)
 
     emb, ids = lookup(tokens, doc.vocab, doc.embeddings)               # (n, d_model)
     pe = positional_encoding(n, doc.d_model, cfg.positional_encoding)  # (n, d_model)
@@ -110,13 +132,13 @@ def forward(doc: Document, sentence: str | None = None) -> AttentionResult:
     q = x @ doc.W_q                                                    # (H, n, d_k)
     k = x @ doc.W_k                                                    # (H, n, d_k)
     v = x @ doc.W_v                                                    # (H, n, d_v)
-    scores = q @ k.swapaxes(-1, -2)                                    # (H, n, n)
-    scaled = scores / (np.sqrt(d_k) if cfg.scale else 1.0)             # (H, n, n)
-    if cfg.causal:
-        scaled = np.where(causal_mask(n), scaled, -np.inf)             # (H, n, n)
-    logits = scaled / cfg.temperature if cfg.temperature != 1.0 else scaled  # (H, n, n)
-    att = softmax(scaled, cfg.temperature)                             # (H, n, n) = softmax(logits)
-    y_h = att @ v                                                      # (H, n, d_v)
+    stale = _stale_heads(q, k, v, cfg, reuse)
+    if len(stale) == doc.n_heads:
+        scores, logits, att, y_h = attend(q, k, v, cfg)                # (H, n, n) ×3, (H, n, d_v)
+    else:
+        fresh = attend(q[stale], k[stale], v[stale], cfg) if stale else None
+        old = (reuse.scores, reuse.logits, reuse.weights, reuse.heads)
+        scores, logits, att, y_h = (_splice(a, stale, fresh, t) for t, a in enumerate(old))
 
     y = y_h.transpose(1, 0, 2).reshape(n, doc.n_heads * doc.d_v)      # (n, H*d_v)
     concat = y
@@ -129,4 +151,31 @@ def forward(doc: Document, sentence: str | None = None) -> AttentionResult:
                   weights=att, heads=y_h, concat=concat, output=y)
     for a in arrays.values():
         a.flags.writeable = False
-    return AttentionResult(tokens=tokens, token_ids=ids, **arrays)
+    return AttentionResult(tokens=tokens, token_ids=ids, config=cfg, **arrays)
+
+
+def _stale_heads(q: np.ndarray, k: np.ndarray, v: np.ndarray, cfg: Config,
+                 reuse: AttentionResult | None) -> list[int]:
+    """The heads whose attention ``reuse`` does not hold: all of them, unless it ran on the same
+    shapes and attention options; then those whose q, k or v differ in any bit."""
+    heads = list(range(q.shape[0]))
+    if reuse is None or (reuse.q.shape, reuse.v.shape, _attention_options(reuse.config)) != \
+            (q.shape, v.shape, _attention_options(cfg)):
+        return heads
+    return [h for h in heads if any(a[h].tobytes() != b[h].tobytes()
+                                    for a, b in ((q, reuse.q), (k, reuse.k), (v, reuse.v)))]
+
+
+def _attention_options(cfg: Config) -> tuple:
+    """What ``attend`` reads from the options (the rest only changes x or the output)."""
+    return cfg.scale, cfg.causal, cfg.temperature
+
+
+def _splice(old: np.ndarray, stale: list[int], fresh: tuple[np.ndarray, ...] | None, t: int) -> np.ndarray:
+    """``old`` with the ``stale`` heads replaced by ``fresh[t]``; ``old`` itself when none are stale
+    (results are read-only, so they can share it)."""
+    if not stale:
+        return old
+    new = old.copy()
+    new[stale] = fresh[t]
+    return new

@@ -46,6 +46,7 @@ class DocumentModel(QObject):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self._result: AttentionResult | None = None
+        self._snapshot: Document | None = None  # document() until the next change
         self._stale = True
         self._recompute_count = 0
         self.last_compute_seconds = 0.0
@@ -59,7 +60,10 @@ class DocumentModel(QObject):
     # ---- reading -------------------------------------------------------
     def document(self) -> Document:
         """An immutable snapshot of everything, as a weights file would hold it."""
-        return Document(vocab=tuple(self._vocab), config=self._config, sentence=self._sentence, **self._arrays)
+        if self._snapshot is None:
+            self._snapshot = Document(vocab=tuple(self._vocab), config=self._config, sentence=self._sentence,
+                                      **self._arrays)
+        return self._snapshot
 
     @property
     def result(self) -> AttentionResult:
@@ -277,13 +281,14 @@ class DocumentModel(QObject):
             return
         start = time.perf_counter()
         with np.errstate(all="ignore"):  # huge weights may overflow; the views show inf
-            self._result = forward(self.document())
+            self._result = forward(self.document(), reuse=self._result)
         self.last_compute_seconds = time.perf_counter() - start
         self._stale = False
         self._recompute_count += 1
         self.resultChanged.emit()
 
     def _invalidate(self) -> None:
+        self._snapshot = None
         self._stale = True
         if not self._timer.isActive():
             self._timer.start()
@@ -343,6 +348,7 @@ class DocumentModel(QObject):
         self.undo_stack.push(commands.ReplaceDocument(self, doc, text))
 
     def _set_state(self, doc: Document) -> None:
+        self._snapshot = None
         self._vocab = list(doc.vocab)
         self._arrays = {n: None if getattr(doc, n) is None else np.array(getattr(doc, n)) for n in MATRICES}
         self._config = doc.config

@@ -438,7 +438,8 @@ ARRAY_FIELDS = ("embeddings", "pe", "x", "q", "k", "v", "scores", "logits", "wei
 def test_returned_arrays_are_read_only(problem):
     doc, _, _ = problem
     r = forward(doc)
-    assert {f.name for f in dataclasses.fields(r)} == {"tokens", "token_ids", *ARRAY_FIELDS}
+    assert {f.name for f in dataclasses.fields(r)} == {"tokens", "token_ids", "config", *ARRAY_FIELDS}
+    assert r.config == doc.config
     for name in ARRAY_FIELDS:
         a = getattr(r, name)
         assert isinstance(a, np.ndarray), name
@@ -477,3 +478,116 @@ def test_empty_sentence_gives_zero_row_shapes(sentence, use_wo):
                   concat=(0, H * d_v), output=(0, d_out if use_wo else H * d_v))
     for name, shape in shapes.items():
         assert getattr(r, name).shape == shape, name
+
+
+# ---------------------------------------------------------------------------
+# Reusing the heads of an earlier result
+
+EDITS = ("W_q", "W_k", "W_v", "W_o", "embeddings", "temperature", "causal", "scale", "positional_encoding",
+         "sentence")
+
+
+@st.composite
+def edited(draw, doc: Document) -> Document:
+    """``doc`` after one edit a user could make: a weight cell, an option or the sentence."""
+    what = draw(st.sampled_from(EDITS))
+    if what in ("W_q", "W_k", "W_v", "W_o", "embeddings") and getattr(doc, what) is not None:
+        a = np.array(getattr(doc, what))
+        cell = tuple(draw(st.integers(0, size - 1)) for size in a.shape)
+        a[cell] = draw(values)
+        return doc.replace(**{what: a})
+    c = doc.config
+    if what == "temperature":
+        return doc.replace(config=dataclasses.replace(c, temperature=draw(st.sampled_from([1.0, 0.5, 2.0]))))
+    if what in ("causal", "scale"):
+        return doc.replace(config=dataclasses.replace(c, **{what: not getattr(c, what)}))
+    if what == "positional_encoding":
+        other = "none" if c.positional_encoding == "sinusoidal" else "sinusoidal"
+        return doc.replace(config=dataclasses.replace(c, positional_encoding=other))
+    words = doc.sentence.split()
+    if words:
+        words[draw(st.integers(0, len(words) - 1))] = draw(st.sampled_from(WORDS[: len(doc.vocab)]))
+    return doc.replace(sentence=" ".join(words))
+
+
+def assert_bit_identical(a: AttentionResult, b: AttentionResult) -> None:
+    assert (a.tokens, a.token_ids, a.config) == (b.tokens, b.token_ids, b.config)
+    for name in ARRAY_FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape and x.tobytes() == y.tobytes(), name
+
+
+@FAST
+@given(st.data())
+def test_reusing_an_earlier_result_gives_the_bits_of_a_fresh_pass(data):
+    doc, _, _ = data.draw(problems())
+    before = forward(doc)
+    for _ in range(data.draw(st.integers(1, 3))):  # a few edits in a row, each reusing the last
+        doc = data.draw(edited(doc))
+        after = forward(doc, reuse=before)
+        assert_bit_identical(after, forward(doc))
+        before = after
+
+
+def _three_head_doc(**config) -> Document:
+    rng = np.random.default_rng(7)
+    H, d_model, d_k = 3, 4, 2
+    return Document(vocab=("a", "b", "c"), embeddings=rng.normal(size=(3, d_model)),
+                    W_q=rng.normal(size=(H, d_model, d_k)), W_k=rng.normal(size=(H, d_model, d_k)),
+                    W_v=rng.normal(size=(H, d_model, d_k)), W_o=rng.normal(size=(H * d_k, d_model)),
+                    config=Config(**config), sentence="a b c a")
+
+
+@pytest.fixture
+def attend_calls(monkeypatch):
+    """The number of heads each call of the engine's attend() computed."""
+    from attnviz.engine import attention
+
+    calls: list[int] = []
+    real = attention.attend
+
+    def counting(q, k, v, cfg):
+        calls.append(q.shape[0])
+        return real(q, k, v, cfg)
+
+    monkeypatch.setattr(attention, "attend", counting)
+    return calls
+
+
+def _with_cell(doc: Document, name: str, index: tuple[int, ...], value: float) -> Document:
+    a = np.array(getattr(doc, name))
+    a[index] = value
+    return doc.replace(**{name: a})
+
+
+def test_an_edit_to_one_head_recomputes_that_head_only(attend_calls):
+    doc = _three_head_doc()
+    before = forward(doc)
+    edited_doc = _with_cell(doc, "W_k", (1, 2, 0), 5.0)
+    attend_calls.clear()
+    after = forward(edited_doc, reuse=before)
+    assert attend_calls == [1]
+    assert not np.array_equal(after.weights[1], before.weights[1])
+    for h in (0, 2):
+        np.testing.assert_array_equal(after.weights[h], before.weights[h])
+    assert_bit_identical(after, forward(edited_doc))
+
+
+def test_an_edit_after_attention_recomputes_no_head(attend_calls):
+    doc = _three_head_doc()
+    before = forward(doc)
+    attend_calls.clear()
+    after = forward(_with_cell(doc, "W_o", (0, 0), 9.0), reuse=before)
+    assert attend_calls == []
+    assert after.weights is before.weights and after.scores is before.scores
+    assert not np.array_equal(after.output, before.output)
+
+
+@pytest.mark.parametrize("change", [dict(temperature=0.5), dict(causal=True), dict(scale=False),
+                                    dict(positional_encoding="none")])
+def test_an_option_that_changes_attention_recomputes_every_head(attend_calls, change):
+    doc = _three_head_doc()
+    before = forward(doc)
+    attend_calls.clear()
+    forward(doc.replace(config=dataclasses.replace(doc.config, **change)), reuse=before)
+    assert attend_calls == [3]
