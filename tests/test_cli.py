@@ -412,6 +412,24 @@ sys.exit(0)
 # bugs found while writing these tests, now fixed
 
 
+def test_a_window_left_alive_with_unsaved_edits_exits_without_a_traceback(tmp_path):
+    """A script that never closes its window: the dying undo stack must not reach a dead window."""
+    script = """
+from attnviz.gui.app import application
+from attnviz.gui.main_window import MainWindow
+app = application()
+window = MainWindow(use_settings=False)
+window.show()
+window.model.set_cell("W_q", 0, 0, 0, 2.5)
+app.processEvents()
+print("unclean" if not window.model.undo_stack.isClean() else "clean")
+"""
+    proc = python(script, tmp_path, env=env_for() | {"XDG_CONFIG_HOME": str(tmp_path)})
+    assert proc.returncode == 0, (proc.returncode, proc.stderr)
+    assert proc.stdout.strip() == "unclean"
+    assert "Traceback" not in proc.stderr and "already deleted" not in proc.stderr, proc.stderr
+
+
 def test_huge_screenshot_size_is_a_clean_error(tmp_path):
     proc = attnviz("--screenshot", tmp_path / "big.png", "--size", "99999x99999", cwd=tmp_path)
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-300:])

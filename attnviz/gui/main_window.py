@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._create_status_bar()
-        self.model.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        self.model.undo_stack.cleanChanged.connect(self._show_clean)
         self.model.resultChanged.connect(self._update_status)
         self.model.structureChanged.connect(self._update_W_o_tab)
         self.model.documentReset.connect(self._update_W_o_tab)
@@ -625,6 +625,11 @@ class MainWindow(QMainWindow):
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("windowState", self.saveState())
         settings.setValue("precision", self.view.precision)
+
+    def _show_clean(self, clean: bool) -> None:
+        # a bound method, not a lambda: PySide drops it with the window, which a
+        # lambda outlives (the undo stack may announce itself clean while dying)
+        self.setWindowModified(not clean)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.maybe_save():
