@@ -1,14 +1,19 @@
-"""The calculation page in a QTextDocument, patched in place when only numbers change.
+"""The calculation page in a QTextDocument, patched in place where it changed.
 
 Writing a page (calculation_page) through QTextCursor is several times
 cheaper than parsing the same page as HTML, and it tells us where every run
-starts. An edit of a weight changes numbers but rarely the page's shape, so
-when the new page has the same blocks and runs as the one shown (same kinds,
-styles and links; only texts differ), just the runs whose text changed are
-replaced, in one edit block. Anything else rebuilds the page.
+starts. An edit of a weight changes numbers but rarely the page's shape; a
+new sentence or another heaviest key reshapes a few blocks. So when the new
+page has as many blocks as the one shown, a block with the same runs (kinds,
+styles and links; only texts differ) has just the runs whose text changed
+replaced, a block that changed shape is rewritten, and the rest is left
+alone, all in one edit block: Qt then lays out only what was touched.
+Another number of blocks rebuilds the page.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 
@@ -67,6 +72,23 @@ def _char_formats(base: QFont) -> dict[str, QTextCharFormat]:
             "formula": fmt(mono=True, color=GREY), "link": link, "toggle": toggle}
 
 
+class RunEdit(NamedTuple):
+    """Replace the ``length`` characters at ``start`` (one run's text) by ``run``."""
+
+    start: int
+    length: int
+    run: Run
+
+
+class BlockEdit(NamedTuple):
+    """Rewrite the block whose text is the ``length`` characters at ``start``."""
+
+    start: int
+    length: int
+    kind: str
+    runs: list[Run]
+
+
 class CalculationDocument:
     """Shows pages in one QTextDocument; ``show`` patches in place when it can."""
 
@@ -82,34 +104,43 @@ class CalculationDocument:
         self._formats: dict[tuple[str, str], QTextCharFormat] = {}
         self._page: Page = []
         self.rebuilds = 0  # full rewrites (the rest were patches)
+        self.blocks_rewritten = 0  # blocks that changed shape within a patch
 
     def show(self, page: Page) -> None:
-        changed = self._changed_runs(page)
-        if changed is None:
+        edits = self._edits(page)
+        if edits is None:
             self._rebuild(page)
-        elif changed:
-            self._patch(changed)
+        elif edits:
+            self._patch(edits)
         self._page = page
 
-    def _changed_runs(self, page: Page) -> list[tuple[int, str, Run]] | None:
-        """(start, old text, new run) of each run whose text changed; None if the page changed shape."""
+    def _edits(self, page: Page) -> list[RunEdit | BlockEdit] | None:
+        """What turns the page shown into ``page``, in document order; None if the block count changed."""
         old = self._page
         if len(page) != len(old):
             return None
-        changed = []
+        edits: list[RunEdit | BlockEdit] = []
         pos = -1  # a block break is one position; the first block has none
         for (kind, runs), (old_kind, old_runs) in zip(page, old, strict=True):
-            if kind != old_kind or len(runs) != len(old_runs):
-                return None
             pos += 1
-            for run, (old_text, old_style, old_href) in zip(runs, old_runs, strict=True):
-                if run[1] != old_style or run[2] != old_href:
-                    return None
-                if run[0] != old_text:
-                    changed.append((pos, old_text, run))
+            start = pos
+            same_shape = kind == old_kind and len(runs) == len(old_runs)
+            run_edits = []
+            for k, (old_text, old_style, old_href) in enumerate(old_runs):
                 # numbers are the bulk of a page, and format_number writes only BMP characters
-                pos += len(old_text) if old_style == "num" else _utf16_len(old_text)
-        return changed
+                length = len(old_text) if old_style == "num" else _utf16_len(old_text)
+                if same_shape:
+                    run = runs[k]
+                    if run[1] != old_style or run[2] != old_href:
+                        same_shape = False
+                    elif run[0] != old_text:
+                        run_edits.append(RunEdit(pos, length, run))
+                pos += length
+            if same_shape:
+                edits += run_edits
+            else:
+                edits.append(BlockEdit(start, pos - start, kind, runs))
+        return edits
 
     def _format(self, style: str, href: str) -> QTextCharFormat:
         key = (style, href)
@@ -148,12 +179,20 @@ class CalculationDocument:
                 cursor.insertText(text, self._format(style, href))
         cursor.endEditBlock()
 
-    def _patch(self, changed: list[tuple[int, str, Run]]) -> None:
+    def _patch(self, edits: list[RunEdit | BlockEdit]) -> None:
         cursor = QTextCursor(self.document)
         cursor.beginEditBlock()
         # from the end backwards, so the positions still to patch stay valid
-        for start, old_text, (text, style, href) in reversed(changed):
-            cursor.setPosition(start)
-            cursor.setPosition(start + _utf16_len(old_text), QTextCursor.MoveMode.KeepAnchor)
-            cursor.insertText(text, self._format(style, href))
+        for edit in reversed(edits):
+            cursor.setPosition(edit.start)
+            cursor.setPosition(edit.start + edit.length, QTextCursor.MoveMode.KeepAnchor)
+            if isinstance(edit, RunEdit):
+                text, style, href = edit.run
+                cursor.insertText(text, self._format(style, href))
+                continue
+            self.blocks_rewritten += 1
+            cursor.removeSelectedText()
+            cursor.setBlockFormat(self._blocks[edit.kind])
+            for text, style, href in edit.runs:
+                cursor.insertText(text, self._format(style, href))
         cursor.endEditBlock()

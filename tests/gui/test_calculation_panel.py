@@ -560,7 +560,7 @@ def test_rebuilding_the_page_does_not_resize_the_view(qtbot):
     from PySide6.QtCore import QEvent, QObject
 
     doc = random_doc(43, 3, 2, 2, 1, 4)
-    _, view, panel = make_panel(qtbot, doc, show=True)
+    model, view, panel = make_panel(qtbot, doc, show=True)
     qtbot.waitUntil(lambda: "Query token" in panel.text.toPlainText())
 
     class Resizes(QObject):
@@ -573,9 +573,58 @@ def test_rebuilding_the_page_does_not_resize_the_view(qtbot):
 
     counter = Resizes()
     panel.text.viewport().installEventFilter(counter)
-    rebuilds = panel.page.rebuilds
-    for token in (1, 2, 3, 0):  # another token: the page changes shape and is rebuilt from empty
+    rebuilds, rewritten = panel.page.rebuilds, panel.page.blocks_rewritten
+    for causal in (True, False, True, False):  # the causal note comes and goes: the page is rebuilt from empty
+        before = panel.regenerations
+        model.set_option("causal", causal)
+        qtbot.waitUntil(lambda b=before: panel.regenerations > b)
+    assert panel.page.rebuilds >= rebuilds + 4
+    for token in (1, 2, 3, 0):  # another token: some blocks change shape and are rewritten
         view.set_token(token)
         qtbot.waitUntil(lambda t=token: f"word {t + 1} of 4" in panel.text.toPlainText())
-    assert panel.page.rebuilds >= rebuilds + 4
+    assert panel.page.blocks_rewritten > rewritten
     assert Resizes.count == 0
+
+
+def block_formats(document) -> list[tuple[int, float, float, bool]]:
+    """(position, top margin, bottom margin, lines kept whole) of every block: the page's paragraph kinds."""
+    out = []
+    block = document.begin()
+    while block.isValid():
+        f = block.blockFormat()
+        out.append((block.position(), f.topMargin(), f.bottomMargin(), f.nonBreakableLines()))
+        block = block.next()
+    return out
+
+
+def test_blocks_that_change_shape_are_rewritten_in_place_and_match_a_fresh_build(qtbot):
+    from PySide6.QtGui import QTextDocument
+
+    from attnviz.gui.calculation_document import CalculationDocument
+
+    doc = random_doc(51, 3, 2, 2, 2, 14)  # more than 12 tokens: only the heaviest keys are listed
+    model, view, panel = make_panel(qtbot, doc, show=True)
+    qtbot.waitUntil(lambda: "word 1 of 14" in panel.text.toPlainText())
+    rebuilds, rewritten = panel.page.rebuilds, panel.page.blocks_rewritten
+    words = doc.sentence.split()
+    steps = [
+        lambda: view.set_token(5),
+        lambda: view.set_head(1),
+        lambda: model.set_sentence(" ".join(["zebra", *words[1:]])),  # a new word, the same number of tokens
+        lambda: model.set_cell("W_k", 1, 0, 0, 4.0),  # moves weight between keys: other heaviest keys
+        lambda: view.set_token(0),  # the unknown word: its note joins the page (another block count)
+        lambda: model.set_sentence(" ".join([*words[:13], "alphabet"])),
+        lambda: view.set_precision(4),
+    ]
+    for step in steps:
+        before = panel.regenerations
+        step()
+        qtbot.waitUntil(lambda b=before: panel.regenerations > b)
+        fresh = QTextDocument()
+        fresh.setDefaultFont(panel.text.document().defaultFont())
+        CalculationDocument(fresh).show(panel.to_page())
+        assert panel.text.toPlainText() == fresh.toPlainText()
+        assert fragments(panel.text.document()) == fragments(fresh)
+        assert block_formats(panel.text.document()) == block_formats(fresh)
+    assert panel.page.blocks_rewritten > rewritten
+    assert panel.page.rebuilds - rebuilds < len(steps)  # most of the steps were patches
