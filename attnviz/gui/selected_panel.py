@@ -17,6 +17,7 @@ from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import format_number, short
 from attnviz.gui.palette import MASKED, token_color
 from attnviz.gui.pixel_cache import cache_title, cached_axes
+from attnviz.gui.token_bars import TokenBars
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -47,8 +48,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         plot.setMouseEnabled(False, False)
         plot.setYRange(0, TOP, padding=0)
         plot.setLabel("left", "softmax weight")
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
-        plot.addItem(self.bars)
+        self.bars = TokenBars(plot, width=0.7)
         # each bar's number sits on top of it, 4 px up as a text item's margin had it
         self.numbers = PlotTexts(_label_font(), anchor=(0.5, 1.0), lift=4.0)
         plot.addItem(self.numbers, ignoreBounds=True)
@@ -66,13 +66,14 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
 
     def heights(self) -> np.ndarray:
         """The bar heights shown, for tests and export."""
-        return np.asarray(self.bars.opts.get("height", []), dtype=float)
+        return self.bars.heights()
 
     def redraw(self) -> None:
         r, i, h = self.model.result, self.view.token, min(self.view.head, self.model.n_heads - 1)
         plot = self.getPlotItem()
         if not 0 <= i < r.n_tokens:
-            self.bars.setOpts(x=[], height=[])
+            self.bars.set_bars([], [])
+            self._coloured_for = ()
             self._set_title("Type a sentence to see its weights")
             self._show_numbers([], [])
             return
@@ -80,13 +81,11 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         masked = self.model.masked()[i]
         x = np.arange(r.n_tokens)
         mask = tuple(bool(m) for m in masked)
-        if mask != self._coloured_for:
-            # pyqtgraph rebuilds a pen and a brush per bar whenever colours are passed: only when they change
+        if mask != self._coloured_for:  # regrouping the bars by colour is needed only when the mask changes
             self._coloured_for = mask
-            colours = [MASKED if m else token_color(j) for j, m in enumerate(masked)]
-            self.bars.setOpts(x=x, height=w, brushes=colours, pens=colours)
+            self.bars.set_bars(w, [MASKED if m else token_color(j) for j, m in enumerate(masked)])
         else:
-            self.bars.setOpts(x=x, height=w)
+            self.bars.set_bars(w)
         self._set_title(f"What {short(r.tokens[i])!r} attends to (head {h + 1})")
         shown = tuple(short(t) for t in r.tokens)
         if shown != self._tokens:

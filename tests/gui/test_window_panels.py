@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect, QUrl
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 
 def test_every_panel_is_in_the_window(window):
@@ -158,7 +158,7 @@ def test_bar_colours_follow_the_causal_mask_both_ways(window, qtbot):
     from attnviz.gui.palette import MASKED, token_color
 
     def colours() -> list[str]:
-        return [b.color().name() for b in window.selected.bars._brushes]
+        return [QColor(c).name() for c in window.selected.bars.colours()]
 
     n = len(window.model.result.tokens)
     window.view.set_token(0)

@@ -1,0 +1,62 @@
+"""Bars grouped by colour look exactly like pyqtgraph's bars coloured one by one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from attnviz.gui.palette import MASKED, token_color
+from attnviz.gui.token_bars import TokenBars
+
+
+def plot(qtbot) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w")
+    widget.resize(420, 260)
+    widget.getPlotItem().setRange(xRange=(-0.6, 19.6), yRange=(0, 1.1), padding=0)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def pixels(widget: pg.PlotWidget) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
+
+
+def reference(qtbot, heights, colours) -> np.ndarray:
+    """The same bars as one BarGraphItem with a pen and a brush per bar (pyqtgraph's own way)."""
+    widget = plot(qtbot)
+    widget.addItem(pg.BarGraphItem(x=np.arange(len(heights)), height=heights, width=0.7,
+                                   brushes=colours, pens=colours))
+    return pixels(widget)
+
+
+def test_grouped_bars_match_bars_coloured_one_by_one(qtbot):
+    rng = np.random.default_rng(5)
+    widget = plot(qtbot)
+    bars = TokenBars(widget.getPlotItem(), width=0.7)
+    heights = rng.uniform(0, 1, 20)
+    colours = [MASKED if j % 7 == 3 else token_color(j) for j in range(20)]  # colours repeat every 8
+    bars.set_bars(heights, colours)
+    assert len(bars.items()) == 9  # eight token colours and the masked grey
+    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours))
+    # new heights keep the colours; fewer bars and fewer colours hide the groups left over
+    heights = rng.uniform(0, 1, 20)
+    bars.set_bars(heights)
+    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours))
+    heights, colours = heights[:5], [token_color(j) for j in range(5)]
+    bars.set_bars(heights, colours)
+    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours))
+    assert bars.heights().tolist() == heights.tolist()
+    assert [QColor(c).name() for c in bars.colours()] == [c.name() for c in colours]
+
+
+def test_heights_without_colours_must_keep_the_number_of_bars(qtbot):
+    widget = plot(qtbot)
+    bars = TokenBars(widget.getPlotItem(), width=0.7)
+    bars.set_bars([0.5, 0.5], [token_color(0), token_color(1)])
+    with pytest.raises(ValueError, match="3 bars but 2 colours"):
+        bars.set_bars([0.2, 0.3, 0.5])
