@@ -15,8 +15,10 @@ trained or batched; it is the function attnviz shows on screen.
 
 Heads are independent, so ``forward`` can take an earlier result and copy
 from it the heads whose q, k and v have not changed: an edit to one head's
-weights then costs one head's attention, with arrays bit-identical to a fresh
-pass.
+weights then costs one head's attention. The arrays are bit-identical to a
+fresh pass because NumPy computes a stack of matrix products, and the
+row-wise reductions of softmax, one head at a time: a head's numbers do not
+depend on which other heads are computed with it.
 """
 
 from __future__ import annotations
@@ -132,13 +134,11 @@ def forward(doc: Document, sentence: str | None = None, reuse: AttentionResult |
     q = x @ doc.W_q                                                    # (H, n, d_k)
     k = x @ doc.W_k                                                    # (H, n, d_k)
     v = x @ doc.W_v                                                    # (H, n, d_v)
-    stale = _stale_heads(q, k, v, cfg, reuse)
-    if len(stale) == doc.n_heads:
-        scores, logits, att, y_h = attend(q, k, v, cfg)                # (H, n, n) ×3, (H, n, d_v)
-    else:
-        fresh = attend(q[stale], k[stale], v[stale], cfg) if stale else None
-        old = (reuse.scores, reuse.logits, reuse.weights, reuse.heads)
-        scores, logits, att, y_h = (_splice(a, stale, fresh, t) for t, a in enumerate(old))
+    stale = _stale_heads(q, k, v, cfg, reuse)                          # S of the H heads
+    fresh = attend(q[stale], k[stale], v[stale], cfg)                  # (S, n, n) ×3, (S, n, d_v)
+    held = (reuse.scores, reuse.logits, reuse.weights, reuse.heads) if reuse else (None,) * 4
+    scores, logits, att, y_h = (_splice(old, stale, new, doc.n_heads)  # (H, n, n) ×3, (H, n, d_v)
+                                for old, new in zip(held, fresh, strict=True))
 
     y = y_h.transpose(1, 0, 2).reshape(n, doc.n_heads * doc.d_v)      # (n, H*d_v)
     concat = y
@@ -171,11 +171,16 @@ def _attention_options(cfg: Config) -> tuple:
     return cfg.scale, cfg.causal, cfg.temperature
 
 
-def _splice(old: np.ndarray, stale: list[int], fresh: tuple[np.ndarray, ...] | None, t: int) -> np.ndarray:
-    """``old`` with the ``stale`` heads replaced by ``fresh[t]``; ``old`` itself when none are stale
-    (results are read-only, so they can share it)."""
+def _splice(old: np.ndarray | None, stale: list[int], new: np.ndarray, n_heads: int) -> np.ndarray:
+    """The (H, …) array made of ``new`` for the ``stale`` heads and ``old`` for the rest.
+
+    ``new`` itself when every head is stale, ``old`` itself when none is:
+    results are read-only, so they may share arrays.
+    """
+    if len(stale) == n_heads:
+        return new
     if not stale:
         return old
-    new = old.copy()
-    new[stale] = fresh[t]
-    return new
+    out = old.copy()
+    out[stale] = new
+    return out

@@ -51,6 +51,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         self.bars = TokenBars(plot, width=0.7)
         # each bar's number sits on top of it, 4 px up as a text item's margin had it
         self.numbers = PlotTexts(_label_font(), anchor=(0.5, 1.0), lift=4.0)
+        self.numbers.setZValue(1)  # above the bars, which are added later, one item per colour
         plot.addItem(self.numbers, ignoreBounds=True)
         cache_title(plot)
         self._ticks: list[tuple[int, str]] = []

@@ -30,10 +30,11 @@ class TokenBars:
     def set_bars(self, heights, colours: list[QColor] | None = None) -> None:
         """Show ``heights``; pass ``colours`` (one per bar) whenever they or the number of bars change."""
         heights = np.asarray(heights, dtype=float)
+        n_colours = len(self._colours if colours is None else colours)
+        if len(heights) != n_colours:
+            raise ValueError(f"{len(heights)} bars but {n_colours} colours")
         if colours is not None:
             self._regroup([QColor(c).name(QColor.NameFormat.HexArgb) for c in colours])
-        if len(heights) != len(self._colours):
-            raise ValueError(f"{len(heights)} bars but {len(self._colours)} colours")
         self._heights = heights
         for item, bars in self._groups:
             item.setOpts(x=bars, height=heights[bars])
@@ -46,6 +47,7 @@ class TokenBars:
         return list(self._colours)
 
     def items(self) -> list[pg.BarGraphItem]:
+        """Every item made so far, the hidden ones (colours no bar has now) too."""
         return list(self._items.values())
 
     def _regroup(self, colours: list[str]) -> None:

@@ -57,13 +57,15 @@ def looks(document: QTextDocument) -> list:
     block = document.begin()
     while block.isValid():
         f = block.blockFormat()
-        out.append(("block", block.position(), f.topMargin(), f.bottomMargin(), f.nonBreakableLines()))
+        out.append(("block", block.position(), f.topMargin(), f.bottomMargin(), f.nonBreakableLines(),
+                    block.charFormat().fontPointSize(), block.charFormat().fontWeight()))
         it = block.begin()
         while not it.atEnd():
             frag = it.fragment()
             c = frag.charFormat()
             out.append((frag.position(), frag.text(), c.anchorHref(), c.foreground().color().name(),
-                        c.background().color().name(), c.fontItalic(), c.fontWeight(), c.fontFixedPitch()))
+                        c.background().color().name(), c.fontItalic(), c.fontWeight(), c.fontFixedPitch(),
+                        c.fontPointSize()))
             it += 1
         block = block.next()
     return out
