@@ -1,0 +1,111 @@
+"""Where edit → pixels goes, part by part, for the cases of bench.py.
+
+    python benchmarks/breakdown.py [CASE ...]     (default: lets-go pizza 64 256 512)
+
+Two splits, medians in ms:
+
+- **idle grab**: the settled window grabbed whole; again with painting
+  (``setUpdatesEnabled``) turned off for the pyqtgraph plots' viewports; and
+  again with the calculation text off too. What is left then is Qt painting
+  its own widgets (dock frames, tab bars, scroll bars, tables, spin boxes,
+  menu and status bar).
+- **one edit**, the same W_q edits as bench.py, each step run by hand:
+  ``setData``; the engine's forward pass (with the previous result to reuse,
+  as the model runs it); the model's recompute plus the panels' redraws
+  (``flush``) minus that pass; the calculation page; the paint of what
+  changed (processing events until they settle); the final ``grab()``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # (bench puts the repository first on sys.path)
+
+GRABS = 25
+EDITS, WARMUP = 40, 5
+
+
+def median_ms(samples: list[float]) -> float:
+    return 1000 * statistics.median(samples)
+
+
+def grab_ms(window) -> float:
+    for _ in range(3):
+        window.grab()
+    samples = []
+    for _ in range(GRABS):
+        t0 = time.perf_counter()
+        window.grab()
+        samples.append(time.perf_counter() - t0)
+    return median_ms(samples)
+
+
+def idle_grab_parts(h: bench.Harness) -> dict[str, float]:
+    from PySide6.QtWidgets import QGraphicsView, QTextBrowser
+
+    w = h.window
+    h.settle()
+    plots = [v.viewport() for v in w.findChildren(QGraphicsView) if v.isVisible()]
+    texts = [t.viewport() for t in w.findChildren(QTextBrowser) if t.isVisible()]
+    out = {"whole window": grab_ms(w)}
+    for viewport in plots:
+        viewport.setUpdatesEnabled(False)
+    out["without the plots"] = grab_ms(w)
+    for viewport in texts:
+        viewport.setUpdatesEnabled(False)
+    out["Qt's widgets only"] = grab_ms(w)
+    for viewport in plots + texts:
+        viewport.setUpdatesEnabled(True)
+    h.settle()
+    return out
+
+
+def edit_parts(h: bench.Harness) -> dict[str, float]:
+    from attnviz.engine import forward
+
+    model, calc = h.model, h.window.calculation
+    cells = iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), EDITS + WARMUP))
+    parts: dict[str, list[float]] = {k: [] for k in ("setData", "forward (reusing heads)", "panel redraws",
+                                                     "calculation page", "painting what changed", "grab")}
+    for k in range(EDITS + WARMUP):
+        previous = model.result
+        t0 = time.perf_counter()
+        h.edit(*next(cells))
+        t1 = time.perf_counter()
+        forward(model.document(), reuse=previous)
+        t2 = time.perf_counter()
+        model.flush()
+        t3 = time.perf_counter()
+        calc.regenerate()
+        t4 = time.perf_counter()
+        h.settle()
+        t5 = time.perf_counter()
+        h.window.grab()
+        t6 = time.perf_counter()
+        if k >= WARMUP:
+            for name, dt in zip(parts, (t1 - t0, t2 - t1, (t3 - t2) - (t2 - t1), t4 - t3, t5 - t4, t6 - t5),
+                                strict=True):
+                parts[name].append(dt)
+    return {name: median_ms(v) for name, v in parts.items()}
+
+
+def main(argv: list[str]) -> int:
+    bench.setup_worker_process()
+    for case in argv or ["lets-go", "pizza", "64", "256", "512"]:
+        h = bench.Harness(bench.make_document(case))
+        idle, edit = idle_grab_parts(h), edit_parts(h)
+        h.close()
+        print(f"{case}")
+        print("  idle grab:  " + ", ".join(f"{k} {v:.1f}" for k, v in idle.items()))
+        print("  one edit:   " + ", ".join(f"{k} {v:.1f}" for k, v in edit.items())
+              + f"; sum {sum(edit.values()):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
