@@ -34,17 +34,6 @@ def median_ms(samples: list[float]) -> float:
     return 1000 * statistics.median(samples)
 
 
-def grab_ms(window) -> float:
-    for _ in range(3):
-        window.grab()
-    samples = []
-    for _ in range(GRABS):
-        t0 = time.perf_counter()
-        window.grab()
-        samples.append(time.perf_counter() - t0)
-    return median_ms(samples)
-
-
 def idle_grab_parts(h: bench.Harness) -> dict[str, float]:
     from PySide6.QtWidgets import QGraphicsView, QTextBrowser
 
@@ -52,13 +41,16 @@ def idle_grab_parts(h: bench.Harness) -> dict[str, float]:
     h.settle()
     plots = [v.viewport() for v in w.findChildren(QGraphicsView) if v.isVisible()]
     texts = [t.viewport() for t in w.findChildren(QTextBrowser) if t.isVisible()]
-    out = {"whole window": grab_ms(w)}
+    def grab_ms() -> float:
+        return median_ms(bench.time_idle_grab(h, GRABS))
+
+    out = {"whole window": grab_ms()}
     for viewport in plots:
         viewport.setUpdatesEnabled(False)
-    out["without the plots"] = grab_ms(w)
+    out["without the plots"] = grab_ms()
     for viewport in texts:
         viewport.setUpdatesEnabled(False)
-    out["Qt's widgets only"] = grab_ms(w)
+    out["Qt's widgets only"] = grab_ms()
     for viewport in plots + texts:
         viewport.setUpdatesEnabled(True)
     h.settle()
