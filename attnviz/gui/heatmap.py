@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
 
 from attnviz.gui.cell_numbers import CellNumbers
+from attnviz.gui.image_item import ImageItem
 from attnviz.gui.numbers import format_number
 from attnviz.gui.palette import MASKED, SELECTION, color_table, dark_text_on, table_rows
 from attnviz.gui.pixel_cache import CachedColorBarItem, cached_axes
@@ -71,10 +72,11 @@ class Heatmap(pg.GraphicsLayoutWidget):
             self.plot.getAxis(axis).setPen(pg.mkPen("#444"))
             self.plot.getAxis(axis).setTextPen(pg.mkPen("#222"))
             self.plot.getAxis(axis).setStyle(tickFont=_cell_font())
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.setViewportUpdateMode(self.ViewportUpdateMode.FullViewportUpdate)  # see gui/image_item.py
+        self.image = ImageItem(axisOrder="row-major")
         self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.image)
-        self.mask = pg.ImageItem(axisOrder="row-major")
+        self.mask = ImageItem(axisOrder="row-major")
         self.mask.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.mask)
         self.colorbar = CachedColorBarItem(colorMap=colormap, interactive=False, width=12)

@@ -356,6 +356,17 @@ def test_static_plot_parts_are_cached_and_changing_ones_are_not(window):
     assert window.selected.numbers.cacheMode() != CACHED
 
 
+def test_heatmap_pictures_are_kept_in_the_format_qt_scales_fast_and_their_views_repaint_whole(window):
+    # ARGB32 premultiplied is scaled by a fast path that rounds cell edges by the clip; a view
+    # repainting whole keeps partial repaints from shifting them (the typing test in
+    # test_axis_labels.py shows the seams without it)
+    from PySide6.QtWidgets import QGraphicsView
+
+    for panel in (window.scores, window.weights, window.output):
+        assert panel.image.qimage.format() == QImage.Format.Format_ARGB32_Premultiplied
+        assert panel.viewportUpdateMode() == QGraphicsView.ViewportUpdateMode.FullViewportUpdate
+
+
 def test_svg_export_draws_axes_as_vectors_and_keeps_the_cache(window, tmp_path):
     export_plot(window.scores, tmp_path / "scores.svg")
     svg = (tmp_path / "scores.svg").read_text(encoding="utf-8")
