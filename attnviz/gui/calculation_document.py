@@ -32,6 +32,15 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) >> 1
 
 
+def _run_len(text: str, style: str) -> int:
+    # numbers are the bulk of a page, and format_number writes only BMP characters
+    return len(text) if style == "num" else _utf16_len(text)
+
+
+def _block_len(runs: list[Run]) -> int:
+    return sum(_run_len(text, style) for text, style, _ in runs)
+
+
 def _block_formats() -> dict[str, QTextBlockFormat]:
     def block(top: float, bottom: float, keep_lines: bool = False) -> QTextBlockFormat:
         f = QTextBlockFormat()
@@ -73,16 +82,18 @@ def _char_formats(base: QFont) -> dict[str, QTextCharFormat]:
 
 
 class RunEdit(NamedTuple):
-    """Replace the ``length`` characters at ``start`` (one run's text) by ``run``."""
+    """Replace the ``length`` characters at ``start`` (one run's text, in block ``block``) by ``run``."""
 
+    block: int
     start: int
     length: int
     run: Run
 
 
 class BlockEdit(NamedTuple):
-    """Rewrite the block whose text is the ``length`` characters at ``start``."""
+    """Rewrite block ``block``, whose text is the ``length`` characters at ``start``."""
 
+    block: int
     start: int
     length: int
     kind: str
@@ -103,6 +114,7 @@ class CalculationDocument:
         self._chars = _char_formats(document.defaultFont())
         self._formats: dict[tuple[str, str], QTextCharFormat] = {}
         self._page: Page = []
+        self._lengths: list[int] = []  # each shown block's length in QString units
         self.rebuilds = 0  # full rewrites (the rest were patches)
         self.blocks_rewritten = 0  # blocks that changed shape within a patch
 
@@ -110,9 +122,20 @@ class CalculationDocument:
         edits = self._edits(page)
         if edits is None:
             self._rebuild(page)
+            self._lengths = [_block_len(runs) for _, runs in page]
         elif edits:
             self._patch(edits)
+            self._lengths = self._lengths_after(edits)
         self._page = page
+
+    def _lengths_after(self, edits: list[RunEdit | BlockEdit]) -> list[int]:
+        lengths = self._lengths.copy()
+        for edit in edits:
+            if isinstance(edit, RunEdit):
+                lengths[edit.block] += _run_len(edit.run[0], edit.run[1]) - edit.length
+            else:
+                lengths[edit.block] = _block_len(edit.runs)
+        return lengths
 
     def _edits(self, page: Page) -> list[RunEdit | BlockEdit] | None:
         """What turns the page shown into ``page``, in document order; None if the block count changed."""
@@ -121,25 +144,27 @@ class CalculationDocument:
             return None
         edits: list[RunEdit | BlockEdit] = []
         pos = -1  # a block break is one position; the first block has none
-        for (kind, runs), (old_kind, old_runs) in zip(page, old, strict=True):
+        for b, ((kind, runs), (old_kind, old_runs)) in enumerate(zip(page, old, strict=True)):
             pos += 1
+            if kind == old_kind and runs == old_runs:  # most blocks, most of the time
+                pos += self._lengths[b]
+                continue
             start = pos
             same_shape = kind == old_kind and len(runs) == len(old_runs)
             run_edits = []
             for k, (old_text, old_style, old_href) in enumerate(old_runs):
-                # numbers are the bulk of a page, and format_number writes only BMP characters
-                length = len(old_text) if old_style == "num" else _utf16_len(old_text)
+                length = _run_len(old_text, old_style)
                 if same_shape:
                     run = runs[k]
                     if run[1] != old_style or run[2] != old_href:
                         same_shape = False
                     elif run[0] != old_text:
-                        run_edits.append(RunEdit(pos, length, run))
+                        run_edits.append(RunEdit(b, pos, length, run))
                 pos += length
             if same_shape:
                 edits += run_edits
             else:
-                edits.append(BlockEdit(start, pos - start, kind, runs))
+                edits.append(BlockEdit(b, start, pos - start, kind, runs))
         return edits
 
     def _format(self, style: str, href: str) -> QTextCharFormat:
