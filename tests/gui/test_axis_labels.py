@@ -7,10 +7,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QPainter, QPicture
 
-from attnviz.gui.heatmap import Heatmap
-from attnviz.gui.palette import DIVERGING
 from attnviz.gui.pixel_cache import CachedAxisItem
-from tests.gui.test_plot_pixels import cut, from_scratch, on_screen, pixel_rect, settle
+from tests.gui.test_plot_pixels import cut, from_scratch, on_screen, pixel_rect, settle, shown_heatmap
 
 N = 64
 LABELS = [f"w{i}" for i in range(N)]
@@ -18,11 +16,7 @@ LABELS = [f"w{i}" for i in range(N)]
 
 @pytest.fixture
 def heatmap(qtbot):
-    h = Heatmap(DIVERGING)
-    qtbot.addWidget(h)
-    h.resize(330, 420)
-    h.show()
-    qtbot.waitExposed(h)
+    h = shown_heatmap(qtbot, 330, 420)
     h.set_matrix(np.zeros((N, N)), LABELS, LABELS, (-1.0, 1.0))
     settle()
     return h

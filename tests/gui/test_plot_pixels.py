@@ -118,14 +118,19 @@ def check_cells(heatmap: Heatmap, values: np.ndarray, masked: np.ndarray | None 
 VALUES = np.array([[1.5, -0.25, 0.0], [-1.5, 0.75, 0.125]])
 
 
-@pytest.fixture
-def heatmap(qtbot):
+def shown_heatmap(qtbot, width: int, height: int) -> Heatmap:
+    """An empty diverging Heatmap of this size, on screen."""
     h = Heatmap(DIVERGING)
     qtbot.addWidget(h)
-    h.resize(480, 400)
+    h.resize(width, height)
     h.show()
     qtbot.waitExposed(h)
     return h
+
+
+@pytest.fixture
+def heatmap(qtbot):
+    return shown_heatmap(qtbot, 480, 400)
 
 
 def show(h: Heatmap, a: np.ndarray, masked: np.ndarray | None = None, levels=(-1.5, 1.5)) -> None:
