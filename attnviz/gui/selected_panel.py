@@ -48,10 +48,10 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         plot.setMouseEnabled(False, False)
         plot.setYRange(0, TOP, padding=0)
         plot.setLabel("left", "softmax weight")
-        self.bars = TokenBars(plot, width=0.7)
+        self.bars = TokenBars(width=0.7)
+        plot.addItem(self.bars)
         # each bar's number sits on top of it, 4 px up as a text item's margin had it
         self.numbers = PlotTexts(_label_font(), anchor=(0.5, 1.0), lift=4.0)
-        self.numbers.setZValue(1)  # above the bars, which are added later, one item per colour
         plot.addItem(self.numbers, ignoreBounds=True)
         cache_title(plot)
         self._ticks: list[tuple[int, str]] = []

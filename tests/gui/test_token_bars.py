@@ -11,10 +11,10 @@ from attnviz.gui.palette import MASKED, token_color
 from attnviz.gui.token_bars import TokenBars
 
 
-def plot(qtbot) -> pg.PlotWidget:
+def plot(qtbot, y_range=(0, 1.1)) -> pg.PlotWidget:
     widget = pg.PlotWidget(background="w")
     widget.resize(420, 260)
-    widget.getPlotItem().setRange(xRange=(-0.6, 19.6), yRange=(0, 1.1), padding=0)
+    widget.getPlotItem().setRange(xRange=(-0.6, 19.6), yRange=y_range, padding=0)
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)
@@ -26,9 +26,9 @@ def pixels(widget: pg.PlotWidget) -> np.ndarray:
     return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
 
 
-def reference(qtbot, heights, colours) -> np.ndarray:
+def reference(qtbot, heights, colours, y_range=(0, 1.1)) -> np.ndarray:
     """The same bars as one BarGraphItem with a pen and a brush per bar (pyqtgraph's own way)."""
-    widget = plot(qtbot)
+    widget = plot(qtbot, y_range)
     widget.addItem(pg.BarGraphItem(x=np.arange(len(heights)), height=heights, width=0.7,
                                    brushes=colours, pens=colours))
     return pixels(widget)
@@ -37,11 +37,12 @@ def reference(qtbot, heights, colours) -> np.ndarray:
 def test_grouped_bars_match_bars_coloured_one_by_one(qtbot):
     rng = np.random.default_rng(5)
     widget = plot(qtbot)
-    bars = TokenBars(widget.getPlotItem(), width=0.7)
+    bars = TokenBars(width=0.7)
+    widget.addItem(bars)
     heights = rng.uniform(0, 1, 20)
     colours = [MASKED if j % 7 == 3 else token_color(j) for j in range(20)]  # colours repeat every 8
     bars.set_bars(heights, colours)
-    assert len(bars.items()) == 9  # eight token colours and the masked grey
+    assert bars.groups() == 9  # eight token colours and the masked grey
     np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours))
     # new heights keep the colours; fewer bars and fewer colours hide the groups left over
     heights = rng.uniform(0, 1, 20)
@@ -54,9 +55,27 @@ def test_grouped_bars_match_bars_coloured_one_by_one(qtbot):
     assert [QColor(c).name() for c in bars.colours()] == [c.name() for c in colours]
 
 
-def test_heights_without_colours_must_keep_the_number_of_bars(qtbot):
-    widget = plot(qtbot)
-    bars = TokenBars(widget.getPlotItem(), width=0.7)
+def test_bars_below_zero_and_a_resized_view_match_too(qtbot):
+    rng = np.random.default_rng(6)
+    y_range = (-1.1, 1.1)
+    widget = plot(qtbot, y_range)
+    bars = TokenBars(width=0.7)
+    widget.addItem(bars)
+    heights, colours = rng.uniform(-1, 1, 20), [token_color(j) for j in range(20)]
+    bars.set_bars(heights, colours)
+    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours, y_range))
+    # a new scale moves the half-pixel padding of the bounds: what is shown must still be whole
+    widget.resize(300, 200)
+    qtbot.waitUntil(lambda: widget.width() == 300)
+    expected = plot(qtbot, y_range)
+    expected.resize(300, 200)
+    expected.addItem(pg.BarGraphItem(x=np.arange(20), height=heights, width=0.7, brushes=colours, pens=colours))
+    qtbot.waitUntil(lambda: expected.width() == 300)
+    np.testing.assert_array_equal(pixels(widget), pixels(expected))
+
+
+def test_heights_without_colours_must_keep_the_number_of_bars(qapp):
+    bars = TokenBars(width=0.7)
     bars.set_bars([0.5, 0.5], [token_color(0), token_color(1)])
     with pytest.raises(ValueError, match="3 bars but 2 colours"):
         bars.set_bars([0.2, 0.3, 0.5])
