@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -239,9 +240,43 @@ def test_editing_an_unknown_words_embedding_adds_it_to_the_vocabulary(window, qt
     assert "eat" not in window.model.vocab
 
 
-def test_status_bar_shows_shapes(window):
+def test_status_bar_shows_shapes_and_how_long_the_pass_took(window, qtbot):
     text = window.shape_label.text()
-    assert "2 tokens" in text and "d_model 2" in text and "1 head" in text and "ms" in text
+    assert "2 tokens" in text and "d_model 2" in text and "1 head" in text
+    assert re.fullmatch(r"computed in \d+\.\d\d ms", window.time_label.text())
+    # the time changes on every edit without moving anything in the status bar, even when slow
+    label = window.time_label
+    width = label.width()
+    window.model.set_sentence("Let's go go")
+    qtbot.waitUntil(lambda: "3 tokens" in window.shape_label.text())
+    assert label.width() == width
+    assert label.fontMetrics().horizontalAdvance("computed in 12345.68 ms") <= label.contentsRect().width()
+
+
+def test_an_edit_repaints_the_time_alone_not_the_whole_status_bar(window, qtbot):
+    from PySide6.QtCore import QEvent, QObject
+
+    painted = []
+
+    class Paints(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(obj)
+            return False
+
+    qtbot.waitExposed(window)
+    paints = Paints()
+    for widget in (window.statusBar(), window.time_label, window.shape_label):
+        widget.installEventFilter(paints)
+    times = set()
+    for value in (0.25, 0.5, 0.75, 1.0, 1.25):
+        passes = window.model.recompute_count
+        window.model.set_cell("W_q", 0, 0, 0, value)
+        qtbot.waitUntil(lambda passes=passes: window.model.recompute_count > passes)
+        qtbot.wait(20)  # the repaint
+        times.add(window.time_label.text())
+    assert len(times) > 1 and window.time_label in painted  # the times differ to the hundredth of a ms
+    assert window.statusBar() not in painted and window.shape_label not in painted
 
 
 @pytest.mark.parametrize("temperature, shown", [(0.005, "0.005"), (250.0, "250.00"), (2.5, "2.50")])
