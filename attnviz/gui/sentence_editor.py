@@ -50,6 +50,7 @@ class SentenceEditor(QWidget):
         model.documentReset.connect(lambda: self._sync_text(model.sentence))
         model.resultChanged.connect(self._render_chips)
         view.tokenChanged.connect(self._render_chips)
+        self._chips_for: tuple | None = None  # what the chips show: tokens, their vocabulary rows, the selected one
         self._render_chips()
 
     def _on_edited(self, text: str) -> None:
@@ -91,4 +92,9 @@ class SentenceEditor(QWidget):
         return f"{len(r.tokens)} tokens: " + " &nbsp;·&nbsp; ".join(parts) + more
 
     def _render_chips(self, *_args) -> None:
-        self.chips.setText(self.chip_html())
+        # a weight edit leaves the chips as they were: skip building their text
+        r = self.model.result
+        key = (tuple(r.tokens), tuple(r.token_ids), self.view.token)
+        if key != self._chips_for:
+            self._chips_for = key
+            self.chips.setText(self.chip_html())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -370,3 +371,29 @@ def test_the_temperature_box_refuses_what_is_not_a_positive_number(window, typed
     QTest.keyClicks(box.lineEdit(), typed)
     QTest.keyClick(box, Qt.Key.Key_Return)
     assert window.model.config.temperature == 1.0
+
+
+def test_token_chips_follow_the_words_their_vocabulary_and_the_selected_token(window, qtbot):
+    def chips() -> list[tuple[str, bool]]:
+        """(text, bold) of each chip, read back from the label."""
+        found = re.findall(r'<a href="token:\d+" style="[^"]*font-weight:(\w+);[^"]*">([^<]*)</a>',
+                           window.sentence.chips.text())
+        return [(html.unescape(text), weight == "bold") for weight, text in found]
+
+    assert chips() == [("Let's", True), ("go", False)]
+    window.sentence_edit.setText("")
+    qtbot.keyClicks(window.sentence_edit, "go eat")
+    qtbot.waitUntil(lambda: chips() == [("go", True), ("eat*", False)])  # * : not in the vocabulary
+    window.view.set_token(1)
+    assert chips() == [("go", False), ("eat*", True)]
+    # giving "eat" an embedding keeps the words and changes only the chip's mark
+    embeddings = window.tables["embeddings"].model()
+    assert embeddings.setData(embeddings.index(1, 0), "0.5")
+    qtbot.waitUntil(lambda: chips() == [("go", False), ("eat", True)])
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: chips() == [("go", False), ("eat*", True)])
+    # a weight edit leaves the chips alone
+    shown = window.sentence.chips.text()
+    window.model.set_cell("W_q", 0, 0, 0, 3.0)
+    qtbot.waitUntil(lambda: window.model.document().W_q[0, 0, 0] == 3.0)
+    assert window.sentence.chips.text() == shown
