@@ -7,7 +7,9 @@ new sentence or another heaviest key reshapes a few blocks. So when the new
 page has as many blocks as the one shown, a block with the same runs (kinds,
 styles and links; only texts differ) has just the runs whose text changed
 replaced, a block that changed shape is rewritten, and the rest is left
-alone, all in one edit block: Qt then lays out only what was touched.
+alone. Each block's changes are one edit block of their own: Qt lays out
+again the span an edit block touched, and one edit block around the whole
+patch would span every block between the first change and the last.
 Another number of blocks rebuilds the page.
 """
 
@@ -207,8 +209,13 @@ class CalculationDocument:
     def _patch(self, edits: list[RunEdit | BlockEdit]) -> None:
         cursor = QTextCursor(self.document)
         cursor.beginEditBlock()
+        block = edits[-1].block
         # from the end backwards, so the positions still to patch stay valid
         for edit in reversed(edits):
+            if edit.block != block:  # see the module's docstring
+                cursor.endEditBlock()
+                cursor.beginEditBlock()
+                block = edit.block
             cursor.setPosition(edit.start)
             cursor.setPosition(edit.start + edit.length, QTextCursor.MoveMode.KeepAnchor)
             if isinstance(edit, RunEdit):

@@ -102,3 +102,20 @@ def test_only_blocks_that_changed_shape_are_rewritten(qapp):
     shown.show([("p", [("a", "text", "")])])
     assert (shown.rebuilds, shown.blocks_rewritten) == (2, 1)  # another block count: built afresh
     assert looks(document) == looks(built([("p", [("a", "text", "")])]))
+
+
+def test_a_patch_leaves_the_blocks_between_two_changes_out_of_what_is_laid_out_again(qapp):
+    # Qt lays out again the span each change reports: a change in the first and in the last
+    # block must not report (and re-lay out) the unchanged blocks between them
+    document = QTextDocument()
+    document.setTextWidth(400)
+    document.documentLayout()  # (a document reports changes once it has a layout, as a shown one has)
+    shown = CalculationDocument(document)
+    middle = [("pre", [("unchanged " * 20, "mono", "")]) for _ in range(5)]
+    shown.show([("p", [("1.0", "num", "")]), *middle, ("p", [("2.0", "num", "")])])
+    spans = []
+    document.contentsChange.connect(lambda pos, removed, added: spans.append((pos, pos + max(removed, added))))
+    shown.show([("p", [("1.5", "num", "")]), *middle, ("p", [("2.5", "num", "")])])
+    first, last = document.begin(), document.lastBlock()
+    assert spans and all(end <= first.position() + first.length() or pos >= last.position()
+                         for pos, end in spans)
