@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QSizePolicy, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLineEdit, QToolTip, QVBoxLayout, QWidget
 
 from attnviz.engine import AttnvizError
 from attnviz.gui.numbers import short
-from attnviz.gui.palette import token_color
+from attnviz.gui.token_chips import Chip, TokenChips
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -32,15 +30,10 @@ class SentenceEditor(QWidget):
         font = self.edit.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.edit.setFont(font)
-        self.chips = QLabel()
+        self.chips = TokenChips()
         self.chips.setObjectName("tokenChips")
-        self.chips.setWordWrap(True)
-        self.chips.setTextFormat(Qt.TextFormat.RichText)
-        self.chips.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.chips.setToolTip("The tokens. Click one to follow its calculation; * marks a word not in the vocabulary.")
-        self.chips.linkActivated.connect(self._on_chip)
-        # a very long word must not widen the whole window
-        self.chips.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.chips.tokenClicked.connect(view.set_token)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
@@ -50,7 +43,6 @@ class SentenceEditor(QWidget):
         model.documentReset.connect(lambda: self._sync_text(model.sentence))
         model.resultChanged.connect(self._render_chips)
         view.tokenChanged.connect(self._render_chips)
-        self._chips_for: tuple | None = None  # what the chips show: tokens, their vocabulary rows, the selected one
         self._render_chips()
 
     def _on_edited(self, text: str) -> None:
@@ -70,31 +62,18 @@ class SentenceEditor(QWidget):
             self.edit.setCursorPosition(min(cursor, len(text)))
             self.edit.blockSignals(blocked)
 
-    def _on_chip(self, link: str) -> None:
-        self.view.set_token(int(link.removeprefix("token:")))
-
-    def chip_html(self) -> str:
+    def chip_list(self) -> list[Chip]:
+        """The count, then a chip per token (cut after MAX_CHIPS), marked * when not in the vocabulary."""
         r = self.model.result
         if not r.tokens:
-            return "<i>No tokens yet.</i>"
-        parts = []
-        for i, (token, vid) in enumerate(zip(r.tokens[:MAX_CHIPS], r.token_ids[:MAX_CHIPS], strict=True)):
-            color = token_color(i).name()
-            selected = i == self.view.token
-            weight = "bold" if selected else "normal"
-            border = "text-decoration: underline;" if selected else "text-decoration: none;"
-            star = "*" if vid < 0 else ""
-            parts.append(
-                f'<a href="token:{i}" style="color:{color}; font-weight:{weight}; {border}">'
-                f"{html.escape(short(token))}{star}</a>"
-            )
-        more = f" … and {len(r.tokens) - MAX_CHIPS} more" if len(r.tokens) > MAX_CHIPS else ""
-        return f"{len(r.tokens)} tokens: " + " &nbsp;·&nbsp; ".join(parts) + more
+            return [Chip("No tokens yet.", -1)]
+        shown = zip(r.tokens[:MAX_CHIPS], r.token_ids[:MAX_CHIPS], strict=False)
+        chips = [Chip(f"{len(r.tokens)} tokens:", -1)]
+        chips += [Chip(short(token) + ("*" if vid < 0 else ""), i, i == self.view.token)
+                  for i, (token, vid) in enumerate(shown)]
+        if len(r.tokens) > MAX_CHIPS:
+            chips.append(Chip(f"… and {len(r.tokens) - MAX_CHIPS} more", -1))
+        return chips
 
     def _render_chips(self, *_args) -> None:
-        # a weight edit leaves the chips as they were: skip building their text
-        r = self.model.result
-        key = (tuple(r.tokens), tuple(r.token_ids), self.view.token)
-        if key != self._chips_for:
-            self._chips_for = key
-            self.chips.setText(self.chip_html())
+        self.chips.set_chips(self.chip_list())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
+import itertools
 import math
 import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QRadioButton
 
 from attnviz.engine.examples import load_example
@@ -168,7 +168,8 @@ def test_head_selector_switches_tables_and_plots(qtbot, window):
 
 
 def test_selecting_a_token_updates_the_bar_chart(window, qtbot):
-    window.sentence.chips.linkActivated.emit("token:1")
+    chips = window.sentence.chips
+    qtbot.mouseClick(chips, Qt.MouseButton.LeftButton, pos=chips.chip_rect(1).center().toPoint())
     assert window.view.token == 1
     qtbot.waitUntil(lambda: np.allclose(window.selected.heights(), window.model.result.weights[0, 1]))
     assert "go" in window.selected.getPlotItem().titleLabel.text
@@ -375,12 +376,11 @@ def test_the_temperature_box_refuses_what_is_not_a_positive_number(window, typed
 
 def test_token_chips_follow_the_words_their_vocabulary_and_the_selected_token(window, qtbot):
     def chips() -> list[tuple[str, bool]]:
-        """(text, bold) of each chip, read back from the label."""
-        found = re.findall(r'<a href="token:\d+" style="[^"]*font-weight:(\w+);[^"]*">([^<]*)</a>',
-                           window.sentence.chips.text())
-        return [(html.unescape(text), weight == "bold") for weight, text in found]
+        """(text, selected) of each token's chip."""
+        return [(c.text, c.selected) for c in window.sentence.chips.chips() if c.token >= 0]
 
     assert chips() == [("Let's", True), ("go", False)]
+    assert window.sentence.chips.text() == "2 tokens: Let's  ·  go"
     window.sentence_edit.setText("")
     qtbot.keyClicks(window.sentence_edit, "go eat")
     qtbot.waitUntil(lambda: chips() == [("go", True), ("eat*", False)])  # * : not in the vocabulary
@@ -392,8 +392,33 @@ def test_token_chips_follow_the_words_their_vocabulary_and_the_selected_token(wi
     qtbot.waitUntil(lambda: chips() == [("go", False), ("eat", True)])
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: chips() == [("go", False), ("eat*", True)])
-    # a weight edit leaves the chips alone
-    shown = window.sentence.chips.text()
-    window.model.set_cell("W_q", 0, 0, 0, 3.0)
-    qtbot.waitUntil(lambda: window.model.document().W_q[0, 0, 0] == 3.0)
-    assert window.sentence.chips.text() == shown
+
+
+def test_a_click_on_a_chip_selects_its_token_and_a_click_between_chips_does_nothing(window, qtbot):
+    chips = window.sentence.chips
+    window.sentence_edit.setText("")
+    qtbot.keyClicks(window.sentence_edit, "go go go now")
+    qtbot.waitUntil(lambda: len(chips.chips()) == 5)
+    for token in (3, 0, 2):
+        rect = chips.chip_rect(token)
+        assert chips.rect().contains(rect.toRect())  # drawn inside the widget
+        qtbot.mouseClick(chips, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+        assert window.view.token == token
+    gap = (chips.chip_rect(0).right() + chips.chip_rect(1).left()) / 2  # on the separator
+    qtbot.mouseClick(chips, Qt.MouseButton.LeftButton, pos=QPoint(int(gap), int(chips.chip_rect(0).center().y())))
+    assert window.view.token == 2
+
+
+def test_chips_wrap_to_the_width_and_ask_for_the_height_they_need(window, qtbot):
+    chips = window.sentence.chips
+    window.sentence_edit.setText("")
+    qtbot.keyClicks(window.sentence_edit, " ".join(["word"] * 60))
+    qtbot.waitUntil(lambda: len(chips.chips()) == 61)
+    line = chips.chip_rect(0).height()
+    qtbot.waitUntil(lambda: chips.height() >= chips.heightForWidth(chips.width()) > line)  # lines, all shown
+    rects = [chips.chip_rect(i) for i in range(60)]
+    assert all(chips.rect().contains(r.toRect()) for r in rects)
+    # in reading order, never overlapping: each chip right of the one before, or on a lower line
+    for a, b in itertools.pairwise(rects):
+        assert (b.top() == a.top() and b.left() >= a.right()) or b.top() >= a.bottom()
+    assert chips.heightForWidth(100_000) == int(line + 0.999)  # one line when wide enough

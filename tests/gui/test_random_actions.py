@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QKeyEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QRadioButton
 
 from attnviz.engine import Document, forward
@@ -231,7 +232,12 @@ class Walker:
         if n and self.rng.random() < 0.5:
             i = self.rng.randrange(n)
             self.note(f"click chip token:{i}")
-            self.w.sentence.chips.linkActivated.emit(f"token:{i}")
+            chips = self.w.sentence.chips
+            rect = chips.chip_rect(i)
+            if rect.isEmpty():  # past the chips shown
+                chips.tokenClicked.emit(i)
+            else:
+                QTest.mouseClick(chips, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
             assert self.w.view.token == i, self.where()
         else:
             i = self.rng.randint(-1, n)

@@ -1,0 +1,193 @@
+"""The row of token chips under the sentence box: coloured words that wrap like text.
+
+It was a rich-text QLabel of links. Every keystroke gave that label new HTML,
+which Qt parsed into a new text document, laid out several times to find its
+height for the width, and then relaid the main window out because the label's
+size might have changed: ≈ 15 ms per keystroke at 64 tokens. Here each word is
+measured once, the wrap is a loop over widths, and the window is asked to lay
+out again only when the number of lines changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from attnviz.gui.palette import token_color
+
+SEPARATOR = "  ·  "
+_MEMO_MAX = 4096  # widths kept per font before the memo starts over
+
+
+class Chip(NamedTuple):
+    text: str
+    token: int  # -1 for plain text (the count, "… and N more")
+    selected: bool = False
+
+
+class TokenChips(QWidget):
+    """Shows ``Chip``s left to right, wrapping between them; a click on a token's chip emits its index."""
+
+    tokenClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)  # for the pointing hand over a chip
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)  # a very long word must not widen the whole window
+        self._chips: list[Chip] = []
+        self._widths: dict[tuple[str, bool], float] = {}  # by (text, selected)
+        self._set_fonts()
+        self._places: list[QPointF] = []  # where each chip starts, at the current width
+        self._lines = 0  # at the current width
+        self._heights: dict[int, int] = {}  # height for a width, for the chips shown
+        self._picture: QPixmap | None = None  # the chips drawn, until they or the size change
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the picture fills the widget
+
+    # ---- content ------------------------------------------------------------
+    def set_chips(self, chips: Sequence[Chip]) -> None:
+        chips = list(chips)
+        if chips == self._chips:
+            return
+        self._chips = chips
+        lines = self._lines
+        self._lay_out()
+        self._heights.clear()
+        if self._lines != lines:
+            self.updateGeometry()  # only now can the window's layout change
+        self.update()
+
+    def chips(self) -> list[Chip]:
+        return list(self._chips)
+
+    def text(self) -> str:
+        """What the chips say, as plain text."""
+        return "".join(c.text + (SEPARATOR if self._separated(k) else " ") for k, c in enumerate(self._chips)).strip()
+
+    def chip_rect(self, token: int) -> QRectF:
+        """Where token ``token``'s chip is drawn (empty if it has none)."""
+        for chip, place in zip(self._chips, self._places, strict=True):
+            if chip.token == token:
+                return QRectF(place.x(), place.y(), self._measure(chip), self._line_height())
+        return QRectF()
+
+    def token_at(self, pos: QPoint | QPointF) -> int:
+        """The token whose chip is under ``pos``, or -1."""
+        point = QPointF(pos)
+        for chip in self._chips:
+            if chip.token >= 0 and self.chip_rect(chip.token).contains(point):
+                return chip.token
+        return -1
+
+    # ---- layout -------------------------------------------------------------
+    def _separated(self, k: int) -> bool:
+        """Whether a separator follows chip ``k``: between two tokens' chips."""
+        return self._chips[k].token >= 0 and k + 1 < len(self._chips) and self._chips[k + 1].token >= 0
+
+    def _measure(self, chip: Chip) -> float:
+        """The chip's width in pixels."""
+        key = (chip.text, chip.selected)
+        width = self._widths.get(key)
+        if width is None:
+            if len(self._widths) >= _MEMO_MAX:
+                self._widths.clear()
+            width = self._widths[key] = QFontMetricsF(self._fonts[chip.selected]).horizontalAdvance(chip.text)
+        return width
+
+    def _line_height(self) -> float:
+        return QFontMetricsF(self._fonts[True]).height()
+
+    def _wrap(self, width: int) -> tuple[list[QPointF], int]:
+        """Where each chip starts in lines of ``width`` pixels, breaking only between chips; and how many lines."""
+        places, x, line = [], 0.0, 0
+        gap, space = self._measure(Chip(SEPARATOR, -1)), self._measure(Chip(" ", -1))
+        for k, chip in enumerate(self._chips):
+            w = self._measure(chip)
+            if x > 0 and x + w > width:
+                x, line = 0.0, line + 1
+            places.append(QPointF(x, line * self._line_height()))
+            x += w + (gap if self._separated(k) else space)
+        return places, (line + 1 if self._chips else 0)
+
+    def _lay_out(self) -> None:
+        self._places, self._lines = self._wrap(self.width())
+        self._picture = None
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:  # layouts ask for a few widths, many times each
+            height = self._heights[width] = int(self._wrap(width)[1] * self._line_height() + 0.999)
+        return height
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, self.heightForWidth(max(self.width(), 1)))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, int(self._line_height() + 0.999))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._lay_out()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._picture = None
+        if event.type() == QEvent.Type.FontChange:
+            self._set_fonts()
+            self._lay_out()
+            self._heights.clear()
+            self.updateGeometry()
+
+    def _set_fonts(self) -> None:
+        self._fonts = {False: QFont(self.font()), True: QFont(self.font())}
+        self._fonts[True].setBold(True)
+        self._fonts[True].setUnderline(True)
+        self._widths.clear()
+
+    # ---- painting and mouse -------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # a window repaint (a grab, an expose) copies the picture; only new chips or a new size draw the text
+        if self._picture is None or self._picture.deviceIndependentSize().toSize() != self.size():
+            self._picture = self._draw()
+        QPainter(self).drawPixmap(0, 0, self._picture)
+
+    def _draw(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        picture = QPixmap(self.size() * ratio)
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(self.palette().color(self.backgroundRole()))  # opaque, as the widget says it is
+        p = QPainter(picture)
+        plain = self.palette().color(self.foregroundRole())
+        grey = QColor("#888")
+        ascent = QFontMetricsF(self._fonts[True]).ascent()
+        for k, (chip, place) in enumerate(zip(self._chips, self._places, strict=True)):
+            x, y = place.x(), place.y() + ascent
+            p.setFont(self._fonts[chip.selected])
+            p.setPen(token_color(chip.token) if chip.token >= 0 else plain)
+            p.drawText(QPointF(x, y), chip.text)
+            if self._separated(k):
+                p.setFont(self._fonts[False])
+                p.setPen(grey)
+                p.drawText(QPointF(x + self._measure(chip), y), SEPARATOR)
+        p.end()
+        return picture
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        over = self.token_at(event.position()) >= 0
+        self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        token = self.token_at(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and token >= 0:
+            self.tokenClicked.emit(token)
+        super().mouseReleaseEvent(event)

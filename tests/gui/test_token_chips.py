@@ -1,0 +1,83 @@
+"""The token chips keep a picture of themselves: it must always be what a fresh paint gives."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QColor, QImage, QPalette
+
+from attnviz.gui.token_chips import Chip, TokenChips
+
+SENTENCE = [Chip("5 tokens:", -1), *(Chip(w, i, i == 1) for i, w in enumerate(["The", "dog*", "ate", "it", "."]))]
+OTHER = [Chip("5 tokens:", -1), *(Chip(w, i, i == 3) for i, w in enumerate(["The", "cat", "ate", "it", "!"]))]
+
+
+def shown(qtbot, chips, width=400, palette=None) -> TokenChips:
+    widget = TokenChips()
+    if palette is not None:
+        widget.setPalette(palette)
+    widget.resize(width, 40)
+    widget.set_chips(chips)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def pixels(widget: TokenChips) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
+
+
+def test_new_chips_a_new_width_and_a_new_palette_look_like_a_fresh_paint(qtbot):
+    widget = shown(qtbot, SENTENCE)
+    before = pixels(widget)
+    widget.set_chips(OTHER)
+    after = pixels(widget)
+    assert (after != before).any()
+    np.testing.assert_array_equal(after, pixels(shown(qtbot, OTHER)))
+    widget.resize(90, 40)  # "5 tokens:" and "The" on the first line, the rest wrap
+    qtbot.waitUntil(lambda: widget.width() == 90)
+    assert widget.chip_rect(2).top() > widget.chip_rect(0).top()
+    np.testing.assert_array_equal(pixels(widget), pixels(shown(qtbot, OTHER, width=90)))
+    palette = QPalette(widget.palette())
+    palette.setColor(QPalette.ColorRole.Window, QColor("#fff8e0"))
+    widget.setPalette(palette)
+    np.testing.assert_array_equal(pixels(widget), pixels(shown(qtbot, OTHER, width=90, palette=palette)))
+
+
+def test_the_same_chips_again_change_nothing(qtbot):
+    widget = shown(qtbot, SENTENCE)
+    widget.set_chips(list(SENTENCE))
+    assert widget.chips() == SENTENCE
+    assert widget.text() == "5 tokens: The  ·  dog*  ·  ate  ·  it  ·  ."
+
+
+def test_the_window_is_asked_to_lay_out_again_only_when_the_number_of_lines_changes(qtbot):
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    chips = TokenChips()
+    QVBoxLayout(parent).addWidget(chips)
+    parent.resize(400, 200)
+    chips.set_chips(SENTENCE)
+    parent.show()
+    qtbot.waitExposed(parent)
+    qtbot.wait(20)  # the first layout has landed
+    requests = []
+
+    class Requests(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                requests.append(obj)
+            return False
+
+    counter = Requests()
+    parent.installEventFilter(counter)
+    chips.set_chips(OTHER)  # one line still
+    qtbot.wait(20)
+    assert requests == []
+    chips.set_chips([*OTHER, *(Chip(f"word{i}", 5 + i) for i in range(40))])  # several lines
+    qtbot.waitUntil(lambda: len(requests) > 0)
+    qtbot.waitUntil(lambda: chips.height() >= chips.heightForWidth(chips.width()))
