@@ -2,7 +2,7 @@
 
     python benchmarks/breakdown.py [CASE ...]     (default: lets-go pizza 64 256 512)
 
-Two splits, medians in ms:
+Three splits, medians in ms:
 
 - **idle grab**: the settled window grabbed whole; again with painting
   (``setUpdatesEnabled``) turned off for the pyqtgraph plots' viewports; and
@@ -14,6 +14,9 @@ Two splits, medians in ms:
   as the model runs it); the model's recompute plus the panels' redraws
   (``flush``) minus that pass; the calculation page; the paint of what
   changed (processing events until they settle); the final ``grab()``.
+- **one keystroke**, as bench.py types (a letter, then Backspace, …): the
+  key press; the recompute plus the panels' redraws (``flush``); the
+  calculation page; painting what changed; the final ``grab()``.
 """
 
 from __future__ import annotations
@@ -86,16 +89,46 @@ def edit_parts(h: bench.Harness) -> dict[str, float]:
     return {name: median_ms(v) for name, v in parts.items()}
 
 
+def typing_parts(h: bench.Harness) -> dict[str, float]:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    edit, calc = h.window.sentence_edit, h.window.calculation
+    edit.setFocus()
+    edit.end(False)
+    h.settle()
+    keys = (Qt.Key.Key_X, Qt.Key.Key_Backspace)
+    names = ("key", "flush", "calculation page", "painting what changed", "grab")
+    parts: dict[str, list[float]] = {k: [] for k in names}
+    for k in range(EDITS + WARMUP):
+        t0 = time.perf_counter()
+        QTest.keyClick(edit, keys[k % 2])
+        t1 = time.perf_counter()
+        h.model.flush()
+        t2 = time.perf_counter()
+        calc.regenerate()
+        t3 = time.perf_counter()
+        h.settle()
+        t4 = time.perf_counter()
+        h.window.grab()
+        t5 = time.perf_counter()
+        if k >= WARMUP:
+            for name, dt in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                parts[name].append(dt)
+    return {name: median_ms(v) for name, v in parts.items()}
+
+
 def main(argv: list[str]) -> int:
     bench.setup_worker_process()
     for case in argv or ["lets-go", "pizza", "64", "256", "512"]:
         h = bench.Harness(bench.make_document(case))
-        idle, edit = idle_grab_parts(h), edit_parts(h)
+        idle, edit, typing = idle_grab_parts(h), edit_parts(h), typing_parts(h)
         h.close()
         print(f"{case}")
         print("  idle grab:  " + ", ".join(f"{k} {v:.1f}" for k, v in idle.items()))
-        print("  one edit:   " + ", ".join(f"{k} {v:.1f}" for k, v in edit.items())
-              + f"; sum {sum(edit.values()):.1f}")
+        for label, parts in (("one edit:  ", edit), ("keystroke: ", typing)):
+            print(f"  {label} " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items())
+                  + f"; sum {sum(parts.values()):.1f}")
     return 0
 
 

@@ -209,13 +209,34 @@ def _block(block: Block) -> tuple[str, list[Run]]:
     return "pre", _dots_runs(block)
 
 
+# The runs of the last pages' blocks, by the block object: calculation_steps hands
+# back the same Table for a table that did not change (see _keys_table there).
+_RUNS: dict[int, tuple[Block, tuple[str, list[Run]]]] = {}
+_RUNS_KEPT = 64
+
+
+def _block_runs(block: Block) -> tuple[str, list[Run]]:
+    """:func:`_block` with empty runs left out, remembered for the same block object."""
+    found = _RUNS.get(id(block))  # an id stays this block's while the entry holds the block
+    if found is not None:
+        return found[1]
+    kind, runs = _block(block)
+    out = (kind, [run for run in runs if run[0]])
+    if isinstance(block, Table):  # only tables come back as the same object
+        while len(_RUNS) >= _RUNS_KEPT:
+            del _RUNS[next(iter(_RUNS))]
+        _RUNS[id(block)] = (block, out)
+    return out
+
+
 def build_page(header: list[Seg], steps: list[Step]) -> Page:
     """The blocks and runs of the whole calculation, empty runs left out."""
-    page: Page = [("p", _segs_runs(header, False))]
+    page: Page = [("p", [run for run in _segs_runs(header, False) if run[0]])]
     for s in steps:
-        page.append(("h3", [(f"{s.number}. {s.title} {NBSP} ", "h3", ""), (s.formula, "formula", "")]))
-        page += [_block(b) for b in s.blocks]
-    return [(kind, [run for run in runs if run[0]]) for kind, runs in page]
+        title = [(f"{s.number}. {s.title} {NBSP} ", "h3", ""), (s.formula, "formula", "")]
+        page.append(("h3", [run for run in title if run[0]]))
+        page += [_block_runs(b) for b in s.blocks]
+    return page
 
 
 def message_page(message: str) -> Page:

@@ -289,16 +289,36 @@ def step_qkv(ctx: Context) -> Step:
     blocks += _toggle_blocks(ctx, len(x), max(doc.d_k, doc.d_v))
     blocks.append(Para(["The same W_q, W_k and W_v serve every token, so each token's key and value is computed "
                         "once, the same way, and reused by every query:"], "note"))
-    label = {j: [f"#{j + 1} ", ctx.tok(j)] for j in ctx.keys}
     if doc.d_k + doc.d_v <= 8:
-        blocks.append(Table(["token", "k = x · W_k", "v = x · W_v"],
-                            [[label[j], _vector(ctx, r.k[h, j]), _vector(ctx, r.v[h, j])] for j in ctx.keys]))
+        blocks.append(_keys_table(ctx, ["token", "k = x · W_k", "v = x · W_v"], r.k, r.v))
     else:  # long vectors: one table each, so the page need not scroll sideways
         for name, a in (("k = x · W_k", r.k), ("v = x · W_v", r.v)):
-            blocks.append(Table(["token", name], [[label[j], _vector(ctx, a[h, j])] for j in ctx.keys]))
+            blocks.append(_keys_table(ctx, ["token", name], a))
     values = {"q": r.q[h, i], "k": r.k[h, i], "v": r.v[h, i],
               "k_all": r.k[h], "v_all": r.v[h]}
     return Step(2, "qkv", "Query, key, value", "q = x · W_q,   k = x · W_k,   v = x · W_v", blocks, values)
+
+
+# The last few key tables, by what they show. A W_q edit leaves the keys and values
+# as they were, and these tables are the bulk of the page's numbers: an equal
+# table is the same object again, which calculation_page also remembers.
+_KEY_TABLES: dict[tuple, Table] = {}
+_KEY_TABLES_KEPT = 8
+
+
+def _keys_table(ctx: Context, header: list[str], *arrays: np.ndarray) -> Table:
+    """A row per listed key: its token, then its vector from each of ``arrays`` (per head: k, v)."""
+    h, keys = ctx.head, list(ctx.keys)
+    key = (tuple(header), ctx.keys, tuple(ctx.r.tokens[j] for j in keys), ctx.digits, ctx.show_terms,
+           *(a[h, keys].tobytes() for a in arrays))
+    table = _KEY_TABLES.pop(key, None)
+    if table is None:
+        table = Table(header, [[[f"#{j + 1} ", ctx.tok(j)], *(_vector(ctx, a[h, j]) for a in arrays)]
+                               for j in keys])
+        while len(_KEY_TABLES) >= _KEY_TABLES_KEPT:
+            del _KEY_TABLES[next(iter(_KEY_TABLES))]
+    _KEY_TABLES[key] = table  # the newest last
+    return table
 
 
 def _scaling(ctx: Context) -> tuple[str, str]:

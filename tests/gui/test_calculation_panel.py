@@ -628,3 +628,51 @@ def test_blocks_that_change_shape_are_rewritten_in_place_and_match_a_fresh_build
         assert block_formats(panel.text.document()) == block_formats(fresh)
     assert panel.page.blocks_rewritten > rewritten
     assert panel.page.rebuilds - rebuilds < len(steps)  # most of the steps were patches
+
+
+@pytest.mark.parametrize("d_k", [2, 6])  # one table of k and v, or a table each
+def test_key_and_value_tables_follow_every_edit_and_are_kept_while_unchanged(qtbot, d_k):
+    from attnviz.gui import calculation_page, calculation_steps
+    from attnviz.gui.calculation_steps import Table, build_steps
+
+    doc = random_doc(33, 3, d_k, d_k, 2, 4)
+    model, view, panel = make_panel(qtbot, doc)
+    view.set_precision(6)
+    view.set_token(2)
+    rng = np.random.default_rng(d_k)
+
+    def check() -> None:
+        text = panel.to_plain_text()
+        got = parse_panel(text)
+        h, tol = view.head, 0.5 * 10.0 ** -view.precision + 1e-12
+        assert f"[{fmt(model.result.k[h, 0, 0], view.precision)}, " in text  # printed to the digits asked
+        np.testing.assert_allclose(got["k_all"], model.result.k[h], atol=tol)
+        np.testing.assert_allclose(got["v_all"], model.result.v[h], atol=tol)
+        # the page from what was kept equals the page built with nothing kept
+        page = panel.to_page()
+        calculation_steps._KEY_TABLES.clear()
+        calculation_page._RUNS.clear()
+        assert panel.to_page() == page
+
+    def tables() -> list[Table]:
+        return [b for b in build_steps(panel._context())[1].blocks if isinstance(b, Table)]
+
+    for name, head in [("W_k", 0), ("W_v", 0), ("W_k", 1), ("W_v", 1), ("embeddings", -1)]:
+        view.set_head(max(head, 0))
+        if name == "embeddings":
+            model.set_cell(name, 0, int(rng.integers(4)), 0, float(rng.normal()))
+        else:
+            model.set_cell(name, head, int(rng.integers(3)), int(rng.integers(d_k)), float(rng.normal()))
+        model.flush()
+        check()
+    kept, page = tables(), panel.to_page()
+    model.set_cell("W_q", view.head, 0, 0, 5.0)  # keys and values stay as they were
+    model.flush()
+    assert [id(t) for t in tables()] == [id(t) for t in kept]
+    same_runs = [old is new for (_, old), (_, new) in zip(page, panel.to_page(), strict=True)]
+    assert sum(same_runs) == len(kept)  # their text is not laid out into runs again either
+    check()
+    view.set_precision(3)
+    check()
+    view.set_head(0)
+    check()
