@@ -7,9 +7,11 @@ new sentence or another heaviest key reshapes a few blocks. So when the new
 page has as many blocks as the one shown, a block with the same runs (kinds,
 styles and links; only texts differ) has just the runs whose text changed
 replaced, a block that changed shape is rewritten, and the rest is left
-alone. Each block's changes are one edit block of their own: Qt lays out
-again the span an edit block touched, and one edit block around the whole
-patch would span every block between the first change and the last.
+alone. Qt lays out again the whole span an edit block touched, so one edit
+block around the patch would also lay out the unchanged blocks between the
+first change and the last; an edit block per block costs more when most of
+them change (typing). Changes to adjacent blocks share an edit block, and an
+unchanged block between two changes splits them.
 Another number of blocks rebuilds the page.
 """
 
@@ -212,10 +214,10 @@ class CalculationDocument:
         block = edits[-1].block
         # from the end backwards, so the positions still to patch stay valid
         for edit in reversed(edits):
-            if edit.block != block:  # see the module's docstring
+            if edit.block < block - 1:  # unchanged blocks in between: see the module's docstring
                 cursor.endEditBlock()
                 cursor.beginEditBlock()
-                block = edit.block
+            block = edit.block
             cursor.setPosition(edit.start)
             cursor.setPosition(edit.start + edit.length, QTextCursor.MoveMode.KeepAnchor)
             if isinstance(edit, RunEdit):
