@@ -48,6 +48,12 @@ def _shortest_label_width(label: str) -> int:
     return QFontMetrics(_cell_font()).horizontalAdvance(label[:3] + "…")
 
 
+@functools.lru_cache(maxsize=4096)
+def _elided(label: str, width: int) -> str:
+    """``label`` cut with an ellipsis to ``width`` pixels, as an axis shows it."""
+    return QFontMetrics(_cell_font()).elidedText(label, Qt.TextElideMode.ElideRight, width)
+
+
 def _clipped(a: np.ndarray) -> np.ndarray:
     """``a`` as contiguous float32, huge values saturated rather than overflowed to ±inf."""
     return np.ascontiguousarray(np.clip(a, -DISPLAY_LIMIT, DISPLAY_LIMIT), dtype=np.float32)
@@ -200,12 +206,10 @@ class Heatmap(pg.GraphicsLayoutWidget):
         """
         rows, cols = self._labels
         _numbers, col_step, row_step = self._fit or (False, 1, 1)
-        fm = QFontMetrics(_cell_font())
         n_cols = max(len(cols), 1)
-        width = int(self.plot.vb.size().width() / n_cols * col_step) - 4
-        mode = Qt.TextElideMode.ElideRight
-        top = [(j, fm.elidedText(cols[j], mode, max(width, 8))) for j in range(0, len(cols), col_step)]
-        left = [(i, fm.elidedText(rows[i], mode, 90)) for i in range(0, len(rows), row_step)]
+        width = max(int(self.plot.vb.size().width() / n_cols * col_step) - 4, 8)
+        top = [(j, _elided(cols[j], width)) for j in range(0, len(cols), col_step)]
+        left = [(i, _elided(rows[i], 90)) for i in range(0, len(rows), row_step)]
         self.plot.getAxis("left").setTicks([left])
         self.plot.getAxis("top").setTicks([top])
 

@@ -100,7 +100,7 @@ class TokenChips(QWidget):
         return width
 
     def _line_height(self) -> float:
-        return QFontMetricsF(self._fonts[True]).height()
+        return self._line
 
     def _wrap(self, width: int) -> tuple[list[QPointF], int]:
         """Where each chip starts in lines of ``width`` pixels, breaking only between chips; and how many lines."""
@@ -151,6 +151,7 @@ class TokenChips(QWidget):
         self._fonts = {False: QFont(self.font()), True: QFont(self.font())}
         self._fonts[True].setBold(True)
         self._fonts[True].setUnderline(True)
+        self._line = QFontMetricsF(self._fonts[True]).height()
         self._widths.clear()
 
     # ---- painting and mouse -------------------------------------------------
