@@ -46,7 +46,8 @@ class TokenChips(QWidget):
         self._places: list[QPointF] = []  # where each chip starts, at the current width
         self._lines = 0  # at the current width
         self._heights: dict[int, int] = {}  # height for a width, for the chips shown
-        self._picture: QPixmap | None = None  # the chips drawn, until they or the size change
+        self._picture: QPixmap | None = None  # the chips drawn, kept until the size or the look changes
+        self._drawn: list[tuple[Chip, QPointF, bool]] = []  # what the picture shows
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the picture fills the widget
 
     # ---- content ------------------------------------------------------------
@@ -116,7 +117,6 @@ class TokenChips(QWidget):
 
     def _lay_out(self) -> None:
         self._places, self._lines = self._wrap(self.width())
-        self._picture = None
 
     def hasHeightForWidth(self) -> bool:
         return True
@@ -142,6 +142,7 @@ class TokenChips(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self._picture = None
         if event.type() == QEvent.Type.FontChange:
+            self._picture = None
             self._set_fonts()
             self._lay_out()
             self._heights.clear()
@@ -156,31 +157,57 @@ class TokenChips(QWidget):
 
     # ---- painting and mouse -------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
-        # a window repaint (a grab, an expose) copies the picture; only new chips or a new size draw the text
+        # A window repaint (a grab, an expose) copies the picture. New chips redraw it from the
+        # first one that changed or moved: typing at the end of a sentence redraws one word.
+        items = self._items()
         if self._picture is None or self._picture.deviceIndependentSize().toSize() != self.size():
-            self._picture = self._draw()
+            self._picture = self._new_picture()
+            self._draw(items, 0)
+        elif items != self._drawn:
+            first = next((k for k, (a, b) in enumerate(zip(items, self._drawn, strict=False)) if a != b),
+                         min(len(items), len(self._drawn)))
+            self._draw(items, first)
+        self._drawn = items
         QPainter(self).drawPixmap(0, 0, self._picture)
 
-    def _draw(self) -> QPixmap:
+    def _items(self) -> list[tuple[Chip, QPointF, bool]]:
+        """What the picture shows: each chip, where it starts, and whether a separator follows it."""
+        return [(chip, place, self._separated(k)) for k, (chip, place) in enumerate(zip(self._chips, self._places,
+                                                                                         strict=True))]
+
+    def _new_picture(self) -> QPixmap:
         ratio = self.devicePixelRatioF()
         picture = QPixmap(self.size() * ratio)
         picture.setDevicePixelRatio(ratio)
-        picture.fill(self.palette().color(self.backgroundRole()))  # opaque, as the widget says it is
-        p = QPainter(picture)
+        self._drawn = []
+        return picture
+
+    def _draw(self, items: list[tuple[Chip, QPointF, bool]], first: int) -> None:
+        """Clear the picture from item ``first`` on (as drawn before and as it is now) and draw it anew."""
+        background = self.palette().color(self.backgroundRole())  # opaque, as the widget says it is
+        p = QPainter(self._picture)
+        starts = [item[1] for item in (self._drawn[first:first + 1] + items[first:first + 1])]
+        if first == 0 or not starts:
+            top = 0.0 if first == 0 else self.height()
+            p.fillRect(QRectF(0, top, self.width(), self.height()), background)
+        else:  # the rest of that line, and every line below it
+            top = min(point.y() for point in starts)
+            left = min(point.x() for point in starts if point.y() == top)
+            p.fillRect(QRectF(left, top, self.width() - left, self._line), background)
+            p.fillRect(QRectF(0, top + self._line, self.width(), self.height()), background)
         plain = self.palette().color(self.foregroundRole())
         grey = QColor("#888")
         ascent = QFontMetricsF(self._fonts[True]).ascent()
-        for k, (chip, place) in enumerate(zip(self._chips, self._places, strict=True)):
+        for chip, place, separated in items[first:]:
             x, y = place.x(), place.y() + ascent
             p.setFont(self._fonts[chip.selected])
             p.setPen(token_color(chip.token) if chip.token >= 0 else plain)
             p.drawText(QPointF(x, y), chip.text)
-            if self._separated(k):
+            if separated:
                 p.setFont(self._fonts[False])
                 p.setPen(grey)
                 p.drawText(QPointF(x + self._measure(chip), y), SEPARATOR)
         p.end()
-        return picture
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         over = self.token_at(event.position()) >= 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtGui import QColor, QImage, QPalette
 
 from attnviz.gui.token_chips import Chip, TokenChips
@@ -81,3 +83,49 @@ def test_the_window_is_asked_to_lay_out_again_only_when_the_number_of_lines_chan
     chips.set_chips([*OTHER, *(Chip(f"word{i}", 5 + i) for i in range(40))])  # several lines
     qtbot.waitUntil(lambda: len(requests) > 0)
     qtbot.waitUntil(lambda: chips.height() >= chips.heightForWidth(chips.width()))
+
+
+WORDS = ["a", "go", "pizza", "it", "dog*", "supercalifragili…", ",", "日本", "ate"]
+
+
+def as_chips(words: list[str], selected: int, more: bool) -> list[Chip]:
+    chips = [Chip(f"{len(words)} tokens:", -1)] if words else [Chip("No tokens yet.", -1)]
+    chips += [Chip(w, i, i == selected) for i, w in enumerate(words)]
+    return chips + ([Chip("… and 3 more", -1)] if more else [])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_chips_redrawn_from_the_first_change_look_like_a_fresh_paint(qtbot, data):
+    # typing changes one word, deleting one moves the rest, a longer word rewraps the lines:
+    # the kept picture, redrawn from the first chip that changed, must equal a fresh paint
+    words = data.draw(st.lists(st.sampled_from(WORDS), max_size=20))
+    selected, more = data.draw(st.integers(-1, 20)), data.draw(st.booleans())
+    widget = shown(qtbot, as_chips(words, selected, more), width=160)
+    widget.resize(160, 140)
+    for _ in range(data.draw(st.integers(1, 5))):
+        op = data.draw(st.sampled_from(["retype", "retype", "select", "delete", "insert", "more"]))
+        k = data.draw(st.integers(0, max(len(words) - 1, 0)))
+        if op == "retype" and words:
+            words[k] = data.draw(st.sampled_from(WORDS))
+        elif op == "select":
+            selected = data.draw(st.integers(-1, 20))
+        elif op == "delete" and words:
+            del words[k]
+        elif op == "insert":
+            words.insert(k, data.draw(st.sampled_from(WORDS)))
+        elif op == "more":
+            more = not more
+        chips = as_chips(words, selected, more)
+        widget.set_chips(chips)
+        np.testing.assert_array_equal(pixels(widget), pixels(fresh(qtbot, chips, widget.size())))
+
+
+def fresh(qtbot, chips, size) -> TokenChips:
+    widget = TokenChips()
+    widget.resize(size)
+    widget.set_chips(chips)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
