@@ -24,6 +24,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,32 +61,39 @@ def idle_grab_parts(h: bench.Harness) -> dict[str, float]:
     return out
 
 
+def timed_steps(steps: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
+    """Run the steps in order EDITS + WARMUP times; the seconds each took after the warm-up."""
+    parts: dict[str, list[float]] = {name: [] for name in steps}
+    for k in range(EDITS + WARMUP):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            if k >= WARMUP:
+                parts[name].append(time.perf_counter() - t0)
+    return parts
+
+
 def edit_parts(h: bench.Harness) -> dict[str, float]:
     from attnviz.engine import forward
 
     model, calc = h.model, h.window.calculation
     cells = iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), EDITS + WARMUP))
-    parts: dict[str, list[float]] = {k: [] for k in ("setData", "forward (reusing heads)", "panel redraws",
-                                                     "calculation page", "painting what changed", "grab")}
-    for k in range(EDITS + WARMUP):
-        previous = model.result
-        t0 = time.perf_counter()
+    previous = []
+
+    def edit() -> None:
+        previous[:] = [model.result]
         h.edit(*next(cells))
-        t1 = time.perf_counter()
-        forward(model.document(), reuse=previous)
-        t2 = time.perf_counter()
-        model.flush()
-        t3 = time.perf_counter()
-        calc.regenerate()
-        t4 = time.perf_counter()
-        h.settle()
-        t5 = time.perf_counter()
-        h.window.grab()
-        t6 = time.perf_counter()
-        if k >= WARMUP:
-            for name, dt in zip(parts, (t1 - t0, t2 - t1, (t3 - t2) - (t2 - t1), t4 - t3, t5 - t4, t6 - t5),
-                                strict=True):
-                parts[name].append(dt)
+
+    parts = timed_steps({
+        "setData": edit,
+        "forward (reusing heads)": lambda: forward(model.document(), reuse=previous[0]),
+        "panel redraws": model.flush,  # minus that pass, below
+        "calculation page": calc.regenerate,
+        "painting what changed": h.settle,
+        "grab": h.window.grab,
+    })
+    passes = parts["forward (reusing heads)"]
+    parts["panel redraws"] = [a - b for a, b in zip(parts["panel redraws"], passes, strict=True)]
     return {name: median_ms(v) for name, v in parts.items()}
 
 
@@ -97,24 +105,14 @@ def typing_parts(h: bench.Harness) -> dict[str, float]:
     edit.setFocus()
     edit.end(False)
     h.settle()
-    keys = (Qt.Key.Key_X, Qt.Key.Key_Backspace)
-    names = ("key", "flush", "calculation page", "painting what changed", "grab")
-    parts: dict[str, list[float]] = {k: [] for k in names}
-    for k in range(EDITS + WARMUP):
-        t0 = time.perf_counter()
-        QTest.keyClick(edit, keys[k % 2])
-        t1 = time.perf_counter()
-        h.model.flush()
-        t2 = time.perf_counter()
-        calc.regenerate()
-        t3 = time.perf_counter()
-        h.settle()
-        t4 = time.perf_counter()
-        h.window.grab()
-        t5 = time.perf_counter()
-        if k >= WARMUP:
-            for name, dt in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
-                parts[name].append(dt)
+    keys = iter([Qt.Key.Key_X, Qt.Key.Key_Backspace] * (EDITS + WARMUP))
+    parts = timed_steps({
+        "key": lambda: QTest.keyClick(edit, next(keys)),
+        "flush": h.model.flush,
+        "calculation page": calc.regenerate,
+        "painting what changed": h.settle,
+        "grab": h.window.grab,
+    })
     return {name: median_ms(v) for name, v in parts.items()}
 
 

@@ -8,11 +8,12 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtWidgets import QRadioButton
 
 from attnviz.engine.examples import load_example
 from attnviz.gui.heatmap import MASKED_LABEL
+from tests.gui.event_log import EventLog
 
 
 def reference_weights(emb, W_q, W_k, scale=True, temperature=1.0, causal=False, pe=True):
@@ -256,18 +257,9 @@ def test_status_bar_shows_shapes_and_how_long_the_pass_took(window, qtbot):
 
 
 def test_an_edit_repaints_the_time_alone_not_the_whole_status_bar(window, qtbot):
-    from PySide6.QtCore import QEvent, QObject
-
-    painted = []
-
-    class Paints(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Paint:
-                painted.append(obj)
-            return False
-
     qtbot.waitExposed(window)
-    paints = Paints()
+    paints = EventLog(QEvent.Type.Paint)
+    painted = paints.objects
     for widget in (window.statusBar(), window.time_label, window.shape_label):
         widget.installEventFilter(paints)
     times = set()

@@ -55,8 +55,10 @@ def test_the_same_chips_again_change_nothing(qtbot):
 
 
 def test_the_window_is_asked_to_lay_out_again_only_when_the_number_of_lines_changes(qtbot):
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from tests.gui.event_log import EventLog
 
     parent = QWidget()
     qtbot.addWidget(parent)
@@ -67,15 +69,8 @@ def test_the_window_is_asked_to_lay_out_again_only_when_the_number_of_lines_chan
     parent.show()
     qtbot.waitExposed(parent)
     qtbot.wait(20)  # the first layout has landed
-    requests = []
-
-    class Requests(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.LayoutRequest:
-                requests.append(obj)
-            return False
-
-    counter = Requests()
+    counter = EventLog(QEvent.Type.LayoutRequest)
+    requests = counter.objects
     parent.installEventFilter(counter)
     chips.set_chips(OTHER)  # one line still
     qtbot.wait(20)
