@@ -1,0 +1,69 @@
+"""Heatmap images coloured by attnviz look exactly like pyqtgraph's own colouring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from attnviz.gui.image_item import FAST, ImageItem
+from attnviz.gui.palette import DIVERGING, SEQUENTIAL
+
+
+def rendered(item: pg.ImageItem, values: np.ndarray, levels, lut: np.ndarray) -> np.ndarray:
+    item.setLookupTable(lut)
+    item.setImage(values, autoLevels=False, levels=levels)
+    item.render()
+    image = item.qimage.convertToFormat(FAST)
+    return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine()).copy()
+
+
+def values_and_levels():
+    """float32 images with NaN, ±inf, values outside the levels and on the colour rows' edges."""
+    @st.composite
+    def build(draw):
+        h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+        low = draw(st.floats(-5, 5, allow_nan=False))
+        span = draw(st.sampled_from([0.0, 1e-3, 1.0, 3.0, 2.5]))
+        edges = [low + span * k / 256 for k in (0, 1, 127, 128, 255, 256)]
+        pool = st.one_of(st.floats(-10, 10, width=32), st.sampled_from([*edges, np.nan, np.inf, -np.inf]))
+        values = np.array(draw(st.lists(pool, min_size=h * w, max_size=h * w)), dtype=np.float32).reshape(h, w)
+        return values, (low, low + span)
+    return build()
+
+
+@pytest.mark.parametrize("colormap", [DIVERGING, SEQUENTIAL], ids=["diverging", "sequential"])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=values_and_levels())
+def test_a_float_image_on_levels_is_coloured_as_pyqtgraph_colours_it(qapp, colormap, case):
+    values, levels = case
+    lut = colormap.getLookupTable(nPts=256, alpha=False)
+    ours = ImageItem(axisOrder="row-major")
+    theirs = pg.ImageItem(axisOrder="row-major")
+    np.testing.assert_array_equal(rendered(ours, values, levels, lut), rendered(theirs, values, levels, lut))
+    assert ours.qimage.format() == FAST and ours._argb is not None  # coloured here, not by pyqtgraph
+
+
+def test_other_images_still_go_through_pyqtgraph(qapp):
+    # an RGBA image (the mask of masked cells) has no levels or table: pyqtgraph colours it
+    rgba = np.zeros((2, 3, 4), dtype=np.ubyte)
+    rgba[0, 1] = (189, 189, 189, 255)
+    ours, theirs = ImageItem(axisOrder="row-major"), pg.ImageItem(axisOrder="row-major")
+    for item in (ours, theirs):
+        item.setImage(rgba, autoLevels=False)
+        item.render()
+    assert ours.qimage.format() == FAST
+    expected = theirs.qimage.convertToFormat(FAST)
+    assert ours.qimage == expected
+    assert ours._argb is None
+
+
+def test_a_new_colour_map_on_the_same_item_recolours_it(qapp):
+    values = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
+    ours = ImageItem(axisOrder="row-major")
+    for colormap in (DIVERGING, SEQUENTIAL, DIVERGING):
+        lut = colormap.getLookupTable(nPts=256, alpha=False)
+        expected = rendered(pg.ImageItem(axisOrder="row-major"), values, (-1, 1), lut)
+        np.testing.assert_array_equal(rendered(ours, values, (-1, 1), lut), expected)
