@@ -10,6 +10,7 @@ out again only when the number of lines changes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -152,7 +153,8 @@ class TokenChips(QWidget):
         self._fonts = {False: QFont(self.font()), True: QFont(self.font())}
         self._fonts[True].setBold(True)
         self._fonts[True].setUnderline(True)
-        self._line = QFontMetricsF(self._fonts[True]).height()
+        # whole pixels, so that clearing a line's rest in _draw never cuts into the line above
+        self._line = math.ceil(QFontMetricsF(self._fonts[True]).height())
         self._widths.clear()
 
     # ---- painting and mouse -------------------------------------------------
@@ -192,7 +194,8 @@ class TokenChips(QWidget):
             p.fillRect(QRectF(0, top, self.width(), self.height()), background)
         else:  # the rest of that line, and every line below it
             top = min(point.y() for point in starts)
-            left = min(point.x() for point in starts if point.y() == top)
+            # from the pixel the chip starts in: a gap of a space or more before it holds no ink
+            left = math.floor(min(point.x() for point in starts if point.y() == top))
             p.fillRect(QRectF(left, top, self.width() - left, self._line), background)
             p.fillRect(QRectF(0, top + self._line, self.width(), self.height()), background)
         plain = self.palette().color(self.foregroundRole())

@@ -124,3 +124,15 @@ def fresh(qtbot, chips, size) -> TokenChips:
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def test_moving_the_selection_off_a_chip_clears_its_underline_to_the_last_pixel(qtbot):
+    # found by the test above: the bold chip's underline began inside a pixel that a
+    # clearing rectangle starting at the same fractional x left untouched
+    words = ["a"] * 10
+    widget = shown(qtbot, as_chips(words, 0, False), width=160)
+    widget.resize(160, 140)
+    pixels(widget)
+    chips = as_chips(words, 1, False)
+    widget.set_chips(chips)
+    np.testing.assert_array_equal(pixels(widget), pixels(fresh(qtbot, chips, widget.size())))
