@@ -67,7 +67,7 @@ class SentenceEditor(QWidget):
         r = self.model.result
         if not r.tokens:
             return [Chip("No tokens yet.", -1)]
-        shown = zip(r.tokens[:MAX_CHIPS], r.token_ids[:MAX_CHIPS], strict=False)
+        shown = zip(r.tokens[:MAX_CHIPS], r.token_ids[:MAX_CHIPS], strict=True)
         chips = [Chip(f"{len(r.tokens)} tokens:", -1)]
         chips += [Chip(short(token) + ("*" if vid < 0 else ""), i, i == self.view.token)
                   for i, (token, vid) in enumerate(shown)]

@@ -50,6 +50,7 @@ class TokenChips(QWidget):
         self._picture: QPixmap | None = None  # the chips drawn, kept until the size or the look changes
         self._drawn: list[tuple[Chip, QPointF, bool]] = []  # what the picture shows
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the picture fills the widget
+        self._pressed = -1  # the token whose chip the left button went down on
 
     # ---- content ------------------------------------------------------------
     def set_chips(self, chips: Sequence[Chip]) -> None:
@@ -62,6 +63,7 @@ class TokenChips(QWidget):
         self._heights.clear()
         if self._lines != lines:
             self.updateGeometry()  # only now can the window's layout change
+        self.setAccessibleName(self.text())
         self.update()
 
     def chips(self) -> list[Chip]:
@@ -75,16 +77,19 @@ class TokenChips(QWidget):
         """Where token ``token``'s chip is drawn (empty if it has none)."""
         for chip, place in zip(self._chips, self._places, strict=True):
             if chip.token == token:
-                return QRectF(place.x(), place.y(), self._measure(chip), self._line_height())
+                return self._rect(chip, place)
         return QRectF()
 
     def token_at(self, pos: QPoint | QPointF) -> int:
         """The token whose chip is under ``pos``, or -1."""
         point = QPointF(pos)
-        for chip in self._chips:
-            if chip.token >= 0 and self.chip_rect(chip.token).contains(point):
+        for chip, place in zip(self._chips, self._places, strict=True):
+            if chip.token >= 0 and self._rect(chip, place).contains(point):
                 return chip.token
         return -1
+
+    def _rect(self, chip: Chip, place: QPointF) -> QRectF:
+        return QRectF(place.x(), place.y(), self._measure(chip), self._line)
 
     # ---- layout -------------------------------------------------------------
     def _separated(self, k: int) -> bool:
@@ -101,9 +106,6 @@ class TokenChips(QWidget):
             width = self._widths[key] = QFontMetricsF(self._fonts[chip.selected]).horizontalAdvance(chip.text)
         return width
 
-    def _line_height(self) -> float:
-        return self._line
-
     def _wrap(self, width: int) -> tuple[list[QPointF], int]:
         """Where each chip starts in lines of ``width`` pixels, breaking only between chips; and how many lines."""
         places, x, line = [], 0.0, 0
@@ -112,7 +114,7 @@ class TokenChips(QWidget):
             w = self._measure(chip)
             if x > 0 and x + w > width:
                 x, line = 0.0, line + 1
-            places.append(QPointF(x, line * self._line_height()))
+            places.append(QPointF(x, line * self._line))
             x += w + (gap if self._separated(k) else space)
         return places, (line + 1 if self._chips else 0)
 
@@ -125,44 +127,64 @@ class TokenChips(QWidget):
     def heightForWidth(self, width: int) -> int:
         height = self._heights.get(width)
         if height is None:  # layouts ask for a few widths, many times each
-            height = self._heights[width] = int(self._wrap(width)[1] * self._line_height() + 0.999)
+            height = self._heights[width] = int(self._wrap(width)[1] * self._line + 0.999)
         return height
 
     def sizeHint(self) -> QSize:
         return QSize(200, self.heightForWidth(max(self.width(), 1)))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(0, int(self._line_height() + 0.999))
+        return QSize(0, int(self._line + 0.999))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        lines = self._lines
         self._lay_out()
+        # Qt's layout remembers heights for widths it asked about before the chips changed
+        if self._lines != lines or self.height() < self.heightForWidth(self.width()):
+            self.updateGeometry()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self._picture = None
         if event.type() == QEvent.Type.FontChange:
-            self._picture = None
             self._set_fonts()
-            self._lay_out()
-            self._heights.clear()
-            self.updateGeometry()
+            self._metrics_changed()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DevicePixelRatioChange:  # another screen: new device pixels
+            self._set_line()
+            self._metrics_changed()
+        return super().event(event)
+
+    def _metrics_changed(self) -> None:
+        self._picture = None
+        self._lay_out()
+        self._heights.clear()
+        self.updateGeometry()
 
     def _set_fonts(self) -> None:
         self._fonts = {False: QFont(self.font()), True: QFont(self.font())}
         self._fonts[True].setBold(True)
         self._fonts[True].setUnderline(True)
-        # whole pixels, so that clearing a line's rest in _draw never cuts into the line above
-        self._line = math.ceil(QFontMetricsF(self._fonts[True]).height())
         self._widths.clear()
+        self._set_line()
+
+    def _set_line(self) -> None:
+        # Lines start on whole device pixels, so that clearing the rest of a line in _draw
+        # never cuts into the line above (at 125 % or 150 % a logical pixel is not one).
+        ratio = self.devicePixelRatioF()
+        self._line = math.ceil(QFontMetricsF(self._fonts[True]).height() * ratio) / ratio
 
     # ---- painting and mouse -------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         # A window repaint (a grab, an expose) copies the picture. New chips redraw it from the
         # first one that changed or moved: typing at the end of a sentence redraws one word.
         items = self._items()
-        if self._picture is None or self._picture.deviceIndependentSize().toSize() != self.size():
+        picture = self._picture
+        if (picture is None or picture.deviceIndependentSize().toSize() != self.size()
+                or picture.devicePixelRatio() != self.devicePixelRatioF()):
             self._picture = self._new_picture()
             self._draw(items, 0)
         elif items != self._drawn:
@@ -194,8 +216,10 @@ class TokenChips(QWidget):
             p.fillRect(QRectF(0, top, self.width(), self.height()), background)
         else:  # the rest of that line, and every line below it
             top = min(point.y() for point in starts)
-            # from the pixel the chip starts in: a gap of a space or more before it holds no ink
-            left = math.floor(min(point.x() for point in starts if point.y() == top))
+            # from a pixel left of the chip's start, on a whole device pixel: a glyph's ink can begin
+            # before its origin, and the gap of a space or more before the chip holds none
+            ratio = self._picture.devicePixelRatio()
+            left = math.floor((min(point.x() for point in starts if point.y() == top) - 1) * ratio) / ratio
             p.fillRect(QRectF(left, top, self.width() - left, self._line), background)
             p.fillRect(QRectF(0, top + self._line, self.width(), self.height()), background)
         plain = self.palette().color(self.foregroundRole())
@@ -217,8 +241,14 @@ class TokenChips(QWidget):
         self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
         super().mouseMoveEvent(event)
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._pressed = self.token_at(event.position()) if event.button() == Qt.MouseButton.LeftButton else -1
+        super().mousePressEvent(event)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        # a click is a press and a release on the same chip, as with a link
         token = self.token_at(event.position())
-        if event.button() == Qt.MouseButton.LeftButton and token >= 0:
+        if event.button() == Qt.MouseButton.LeftButton and token >= 0 and token == self._pressed:
             self.tokenClicked.emit(token)
+        self._pressed = -1
         super().mouseReleaseEvent(event)

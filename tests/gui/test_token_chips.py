@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtGui import QColor, QImage, QPalette
@@ -136,3 +137,77 @@ def test_moving_the_selection_off_a_chip_clears_its_underline_to_the_last_pixel(
     chips = as_chips(words, 1, False)
     widget.set_chips(chips)
     np.testing.assert_array_equal(pixels(widget), pixels(fresh(qtbot, chips, widget.size())))
+
+
+@pytest.mark.parametrize("scale", ["1.25", "1.5"])
+def test_the_kept_picture_is_right_at_fractional_screen_scales_too(scale):
+    # at 125 % or 150 % a logical pixel is not a device pixel; Qt takes the scale at start-up
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen"}
+    tests = "redrawn_from_the_first_change or underline or fresh_paint"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", tests, __file__],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_chips_wrap_again_when_a_resize_needs_another_line(qtbot):
+    # Qt's layout remembers heights for widths it asked about earlier: new chips at one width
+    # must not leave a stale, too small height for another width
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    layout = QVBoxLayout(parent)
+    chips, below = TokenChips(), QLabel("below")
+    for widget in (chips, below):
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    chips.set_chips(as_chips(["aa", "bb"], -1, False))  # one line at either width
+    parent.resize(400, 300)
+    parent.show()
+    qtbot.waitExposed(parent)
+    widths = {}
+    for width in (300, 400):  # the layout asks for heights at both widths
+        parent.resize(width, 300)
+        qtbot.wait(30)
+        widths[width] = chips.width()
+    longer = next(c for n in range(2, 60) if _lines(chips, c := as_chips(["word"] * n, -1, False), widths[300]) == 2
+                  and _lines(chips, c, widths[400]) == 1)
+    chips.set_chips(longer)  # still one line at this width
+    qtbot.wait(30)
+    parent.resize(300, 300)
+    qtbot.waitUntil(lambda: chips.height() >= chips.heightForWidth(chips.width()) > chips.chip_rect(0).height())
+    assert below.y() >= chips.geometry().bottom()
+
+
+def _lines(chips: TokenChips, items: list[Chip], width: int) -> int:
+    shown = chips._chips
+    chips._chips = items
+    try:
+        return chips._wrap(width)[1]
+    finally:
+        chips._chips = shown
+
+
+def test_a_click_is_a_press_and_a_release_on_the_same_chip(qtbot):
+    from PySide6.QtCore import Qt
+
+    widget = shown(qtbot, SENTENCE)
+    clicked = []
+    widget.tokenClicked.connect(clicked.append)
+    at = [widget.chip_rect(t).center().toPoint() for t in range(3)]
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=at[0])
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=at[2])  # dragged off: no click
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=at[1])  # a release alone: no click
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at[2])
+    assert clicked == [2]
+
+
+def test_screen_readers_hear_what_the_chips_say(qtbot):
+    widget = shown(qtbot, SENTENCE)
+    assert widget.accessibleName() == widget.text() == "5 tokens: The  ·  dog*  ·  ate  ·  it  ·  ."
+    widget.set_chips(OTHER)
+    assert widget.accessibleName() == widget.text()
