@@ -67,7 +67,7 @@ def _table_rows(image: np.ndarray, levels, n: int) -> np.ndarray:
     span = high - low
     span = 1 if span == 0 else span
     offset, scale = float(low), float(n / span)
-    y = image.astype(np.float32)
+    y = np.array(image, dtype=np.float32, order="C")  # a copy, C-ordered for the QImage made from it
     y -= offset
     y *= scale
     np.clip(y, 0, n - 1, out=y)

@@ -45,6 +45,7 @@ from attnviz.gui.primer import PrimerDialog
 from attnviz.gui.selected_panel import SelectedWeightsPanel
 from attnviz.gui.sentence_editor import SentenceEditor
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
+from attnviz.gui.time_label import TimeLabel
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -280,16 +281,7 @@ class MainWindow(QMainWindow):
         self.shape_label = QLabel()
         self.shape_label.setObjectName("status:shape")
         self.statusBar().addPermanentWidget(self.shape_label)
-        # The time changes on every edit: a label of fixed width does not relay the status bar
-        # out, and an opaque one repaints alone rather than with the status bar and the window.
-        self.time_label = QLabel()
-        self.time_label.setObjectName("status:time")
-        self.time_label.setToolTip("How long the last attention pass took")
-        self.time_label.setAutoFillBackground(True)
-        self.time_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        # fixed in both directions, or Qt still asks the status bar to lay out again
-        longest = self.time_label.fontMetrics().horizontalAdvance("computed in 88888.88 ms") + 4
-        self.time_label.setFixedSize(longest, self.time_label.sizeHint().height())
+        self.time_label = TimeLabel()
         self.statusBar().addPermanentWidget(self.time_label)
         self.statusBar().showMessage("Ready. Edit any number, type a sentence, or click a token.", 5000)
 
@@ -297,7 +289,7 @@ class MainWindow(QMainWindow):
         m, r = self.model, self.model.result
         heads = f"{m.n_heads} head{'s' if m.n_heads != 1 else ''}"
         self.shape_label.setText(f"{r.n_tokens} tokens · d_model {m.d_model} · d_k {m.d_k} · d_v {m.d_v} · {heads} ·")
-        self.time_label.setText(f"computed in {m.last_compute_seconds * 1e3:.2f} ms")
+        self.time_label.set_seconds(m.last_compute_seconds)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

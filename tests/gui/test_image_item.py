@@ -67,3 +67,11 @@ def test_a_new_colour_map_on_the_same_item_recolours_it(qapp):
         lut = colormap.getLookupTable(nPts=256, alpha=False)
         expected = rendered(pg.ImageItem(axisOrder="row-major"), values, (-1, 1), lut)
         np.testing.assert_array_equal(rendered(ours, values, (-1, 1), lut), expected)
+
+
+def test_an_image_in_column_order_or_a_strided_view_is_coloured_the_same(qapp):
+    values = np.arange(12, dtype=np.float32).reshape(3, 4) / 11
+    lut = DIVERGING.getLookupTable(nPts=256, alpha=False)
+    expected = rendered(pg.ImageItem(axisOrder="row-major"), values, (0, 1), lut)
+    for layout in (np.asfortranarray(values), np.repeat(values, 2, axis=1)[:, ::2]):
+        np.testing.assert_array_equal(rendered(ImageItem(axisOrder="row-major"), layout, (0, 1), lut), expected)

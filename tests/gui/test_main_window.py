@@ -254,6 +254,13 @@ def test_status_bar_shows_shapes_and_how_long_the_pass_took(window, qtbot):
     qtbot.waitUntil(lambda: "3 tokens" in window.shape_label.text())
     assert label.width() == width
     assert label.fontMetrics().horizontalAdvance("computed in 12345.68 ms") <= label.contentsRect().width()
+    # a bigger font makes room for the same text again
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.6)
+    label.setFont(font)
+    metrics = label.fontMetrics()
+    assert metrics.horizontalAdvance("computed in 12345.68 ms") <= label.contentsRect().width()
+    assert metrics.height() <= label.contentsRect().height()
 
 
 def test_an_edit_repaints_the_time_alone_not_the_whole_status_bar(window, qtbot):
