@@ -209,14 +209,14 @@ def _block(block: Block) -> tuple[str, list[Run]]:
     return "pre", _dots_runs(block)
 
 
-# The runs of the last pages' blocks, by the block object: calculation_steps hands
+# The runs of the last pages' tables, by the Table object: calculation_steps hands
 # back the same Table for a table that did not change (see _keys_table there).
 _RUNS: dict[int, tuple[Block, tuple[str, list[Run]]]] = {}
 _RUNS_KEPT = 64
 
 
 def _block_runs(block: Block) -> tuple[str, list[Run]]:
-    """:func:`_block` with empty runs left out, remembered for the same block object."""
+    """:func:`_block` with empty runs left out; remembered for a Table, the one kind handed back again."""
     found = _RUNS.get(id(block))  # an id stays this block's while the entry holds the block
     if found is not None:
         return found[1]

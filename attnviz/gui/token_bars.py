@@ -55,6 +55,7 @@ class TokenBars(pg.GraphicsObject):
         self._place(heights)
         self._bounds = None
         self.update()
+        self.informViewBoundsChanged()  # a view that ranges itself to its items follows
 
     def heights(self) -> np.ndarray:
         return self._heights
@@ -92,6 +93,17 @@ class TokenBars(pg.GraphicsObject):
         else:
             self._data_rect = QRectF()
 
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None) -> tuple[float | None, float | None]:
+        """The bars' extent along x (``ax`` 0) or y, for a view's auto-range."""
+        r = self._data_rect
+        if r.isNull():
+            return None, None
+        return (r.left(), r.right()) if ax == 0 else (r.top(), r.bottom())
+
+    def pixelPadding(self) -> float:
+        """Half the 1 px outline, in pixels: what a view's auto-range leaves around the bars."""
+        return 0.5
+
     def viewTransformChanged(self) -> None:
         # the padding is half a pixel in data units: it changes with the view's scale
         self.prepareGeometryChange()
@@ -108,8 +120,9 @@ class TokenBars(pg.GraphicsObject):
         if r.isNull():
             return QRectF()
         px, py = self.pixelVectors()
-        px = 0.0 if px is None else px.length() * 0.5
-        py = 0.0 if py is None else py.length() * 0.5
+        pad = self.pixelPadding()
+        px = 0.0 if px is None else px.length() * pad
+        py = 0.0 if py is None else py.length() * pad
         return r.adjusted(-px, -py, px, py)
 
     def paint(self, p: QPainter, *args) -> None:

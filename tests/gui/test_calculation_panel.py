@@ -676,3 +676,21 @@ def test_key_and_value_tables_follow_every_edit_and_are_kept_while_unchanged(qtb
     check()
     view.set_head(0)
     check()
+
+
+def test_a_word_with_the_same_vector_as_the_one_it_replaces_renames_the_key_table(qtbot):
+    # the kept key tables must be told apart by their tokens, not only by their numbers
+    doc = random_doc(35, 3, 2, 2, 1, 3)
+    a, b = doc.vocab[0], doc.vocab[1]
+    embeddings = doc.embeddings.copy()
+    embeddings[1] = embeddings[0]  # b's vector is a's: keys and values stay the same
+    model, view, panel = make_panel(qtbot, doc.replace(embeddings=embeddings, sentence=f"{a} {a}"))
+    view.set_token(0)
+    before = parse_panel(panel.to_plain_text())
+    model.set_sentence(f"{a} {b}")
+    model.flush()
+    text = panel.to_plain_text()
+    after = parse_panel(text)
+    assert after["k_all"] == before["k_all"] and after["v_all"] == before["v_all"]
+    rows = [ln for ln in sections(text)[2] if ln.startswith("#2")]
+    assert rows and all(b in row for row in rows)

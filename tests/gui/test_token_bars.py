@@ -79,3 +79,50 @@ def test_heights_without_colours_must_keep_the_number_of_bars(qapp):
     bars.set_bars([0.5, 0.5], [token_color(0), token_color(1)])
     with pytest.raises(ValueError, match="3 bars but 2 colours"):
         bars.set_bars([0.2, 0.3, 0.5])
+
+
+def test_the_kept_bounds_follow_new_heights_a_resize_and_a_new_range(qtbot):
+    widget = plot(qtbot)
+    bars = TokenBars(width=0.7)
+    widget.addItem(bars)
+
+    def kept_is_fresh() -> bool:
+        return bars.boundingRect() == bars._padded()
+
+    bars.set_bars([0.2] * 5, [token_color(j) for j in range(5)])
+    qtbot.waitUntil(kept_is_fresh)
+    bars.boundingRect()
+    bars.set_bars([0.9] * 5)  # taller: the kept bounds must not be the old ones
+    assert kept_is_fresh() and bars.boundingRect().bottom() > 0.9
+    before = bars._padded()
+    widget.resize(200, 120)  # the half-pixel padding is another size in data units
+    qtbot.waitUntil(lambda: bars._padded() != before)
+    assert kept_is_fresh()
+    widget.getPlotItem().setRange(yRange=(0, 3), padding=0)
+    assert kept_is_fresh()
+
+
+def test_a_view_that_ranges_itself_follows_the_bars_as_it_does_bar_graph_items(qtbot):
+    ranges = []
+    for make in (TokenBars, pg.BarGraphItem):
+        widget = pg.PlotWidget()
+        widget.resize(300, 200)
+        qtbot.addWidget(widget)
+        widget.show()
+        qtbot.waitExposed(widget)
+        if make is TokenBars:
+            item = TokenBars(width=0.7)
+            widget.addItem(item)
+            item.set_bars([1, 2], [token_color(0), token_color(1)])
+        else:
+            item = pg.BarGraphItem(x=[0, 1], height=[1, 2], width=0.7)
+            widget.addItem(item)
+        vb = widget.getPlotItem().vb
+        qtbot.waitUntil(lambda vb=vb: 2 < vb.viewRange()[1][1] < 3)  # ranged to the first bars
+        if make is TokenBars:
+            item.set_bars([5, 9])
+        else:
+            item.setOpts(height=[5, 9])
+        qtbot.waitUntil(lambda vb=vb: vb.viewRange()[1][1] > 9)
+        ranges.append(vb.viewRange())
+    np.testing.assert_allclose(ranges[0], ranges[1], atol=0.02)
