@@ -21,6 +21,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QImage
 
+from attnviz.gui.palette import table_rows
+
 FAST = QImage.Format.Format_ARGB32_Premultiplied
 _OPAQUE = np.uint32(0xFF000000)
 
@@ -48,9 +50,9 @@ class ImageItem(pg.ImageItem):
             return False
         if self._table_of is not lut:  # pyqtgraph keeps the table until the colour map changes
             self._table_of, self._table = lut, _argb_table(lut)
-        rows = _table_rows(image, levels, len(lut))                      # (h, w) uint8
+        rows = table_rows(image, *levels, steps=len(lut))                # (h, w), -1 where NaN
         argb = self._table[rows]                                         # (h, w) uint32, opaque
-        nan = np.isnan(image)
+        nan = rows < 0
         if nan.any():
             argb[nan] = 0                                                # transparent
         self._argb = argb  # the QImage below reads this memory
@@ -59,20 +61,6 @@ class ImageItem(pg.ImageItem):
         self._renderRequired = False
         self._unrenderable = False
         return True
-
-
-def _table_rows(image: np.ndarray, levels, n: int) -> np.ndarray:
-    """pyqtgraph's ``rescaleData`` for a float32 image and an ``n``-row table, step by step."""
-    low, high = levels
-    span = high - low
-    span = 1 if span == 0 else span
-    offset, scale = float(low), float(n / span)
-    y = np.array(image, dtype=np.float32, order="C")  # a copy, C-ordered for the QImage made from it
-    y -= offset
-    y *= scale
-    np.clip(y, 0, n - 1, out=y)
-    with np.errstate(invalid="ignore"):  # NaN: any row, the caller makes those cells transparent
-        return y.astype(np.uint8)
 
 
 def _argb_table(lut: np.ndarray) -> np.ndarray:

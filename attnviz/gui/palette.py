@@ -97,12 +97,23 @@ def color_table(colormap: pg.ColorMap, steps: int = _STEPS) -> np.ndarray:
 def table_rows(values: np.ndarray, lo: float, hi: float, steps: int = _STEPS) -> np.ndarray:
     """The row of a ``steps``-row colour table that an ImageItem on levels [lo, hi] uses per value.
 
-    Same arithmetic as pyqtgraph's: scale to [0, steps), clip, truncate. NaN gets -1.
+    pyqtgraph's ``rescaleData`` step by step, so that a colour edge falls where
+    it does in pyqtgraph: in float32 (for values that fit), subtract lo, scale
+    to [0, steps), clip, truncate. NaN gets -1. The rows come C-ordered.
     """
-    span = (hi - lo) or 1.0
-    scaled = (np.asarray(values, dtype=float) - lo) * (steps / span)
-    rows = np.clip(np.nan_to_num(scaled, nan=0.0), 0, steps - 1).astype(np.intp)
-    return np.where(np.isnan(scaled), -1, rows)
+    values = np.asarray(values)
+    span = hi - lo
+    span = 1 if span == 0 else span
+    work = np.float32 if np.can_cast(values.dtype, np.float32) else np.float64
+    y = np.array(values, dtype=work, order="C")
+    y -= float(lo)
+    y *= float(steps / span)
+    np.clip(y, 0, steps - 1, out=y)
+    nan = np.isnan(y)
+    with np.errstate(invalid="ignore"):  # NaN: any row, replaced below
+        rows = y.astype(np.intp)
+    rows[nan] = -1
+    return rows
 
 
 def dark_text_on(rgb: np.ndarray) -> np.ndarray:
