@@ -89,7 +89,7 @@ class TokenBars(pg.GraphicsObject):
         if len(heights):
             n = len(heights)
             top, bottom = max(float(heights.max()), 0.0), min(float(heights.min()), 0.0)
-            self._data_rect = QRectF(-half, bottom, (n - 1 + half) + half, top - bottom)
+            self._data_rect = QRectF(-half, bottom, n - 1 + self._width, top - bottom)
         else:
             self._data_rect = QRectF()
 

@@ -210,11 +210,10 @@ class TokenChips(QWidget):
         """Clear the picture from item ``first`` on (as drawn before and as it is now) and draw it anew."""
         background = self.palette().color(self.backgroundRole())  # opaque, as the widget says it is
         p = QPainter(self._picture)
-        starts = [item[1] for item in (self._drawn[first:first + 1] + items[first:first + 1])]
-        if first == 0 or not starts:
-            top = 0.0 if first == 0 else self.height()
-            p.fillRect(QRectF(0, top, self.width(), self.height()), background)
+        if first == 0:
+            p.fillRect(QRectF(0, 0, self.width(), self.height()), background)
         else:  # the rest of that line, and every line below it
+            starts = [item[1] for item in (self._drawn[first:first + 1] + items[first:first + 1])]
             top = min(point.y() for point in starts)
             # from a pixel left of the chip's start, on a whole device pixel: a glyph's ink can begin
             # before its origin, and the gap of a space or more before the chip holds none
