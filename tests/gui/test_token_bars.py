@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor
 
 from attnviz.gui.palette import MASKED, token_color
 from attnviz.gui.token_bars import TokenBars
+from tests.gui.test_plot_pixels import rgb
 
 
 def plot(qtbot, y_range=(0, 1.1)) -> pg.PlotWidget:
@@ -21,17 +22,13 @@ def plot(qtbot, y_range=(0, 1.1)) -> pg.PlotWidget:
     return widget
 
 
-def pixels(widget: pg.PlotWidget) -> np.ndarray:
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
-
 
 def reference(qtbot, heights, colours, y_range=(0, 1.1)) -> np.ndarray:
     """The same bars as one BarGraphItem with a pen and a brush per bar (pyqtgraph's own way)."""
     widget = plot(qtbot, y_range)
     widget.addItem(pg.BarGraphItem(x=np.arange(len(heights)), height=heights, width=0.7,
                                    brushes=colours, pens=colours))
-    return pixels(widget)
+    return rgb(widget.grab())
 
 
 def test_grouped_bars_match_bars_coloured_one_by_one(qtbot):
@@ -43,14 +40,14 @@ def test_grouped_bars_match_bars_coloured_one_by_one(qtbot):
     colours = [MASKED if j % 7 == 3 else token_color(j) for j in range(20)]  # colours repeat every 8
     bars.set_bars(heights, colours)
     assert bars.groups() == 9  # eight token colours and the masked grey
-    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours))
+    np.testing.assert_array_equal(rgb(widget.grab()), reference(qtbot, heights, colours))
     # new heights keep the colours; fewer bars and fewer colours hide the groups left over
     heights = rng.uniform(0, 1, 20)
     bars.set_bars(heights)
-    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours))
+    np.testing.assert_array_equal(rgb(widget.grab()), reference(qtbot, heights, colours))
     heights, colours = heights[:5], [token_color(j) for j in range(5)]
     bars.set_bars(heights, colours)
-    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours))
+    np.testing.assert_array_equal(rgb(widget.grab()), reference(qtbot, heights, colours))
     assert bars.heights().tolist() == heights.tolist()
     assert [QColor(c).name() for c in bars.colours()] == [c.name() for c in colours]
 
@@ -63,7 +60,7 @@ def test_bars_below_zero_and_a_resized_view_match_too(qtbot):
     widget.addItem(bars)
     heights, colours = rng.uniform(-1, 1, 20), [token_color(j) for j in range(20)]
     bars.set_bars(heights, colours)
-    np.testing.assert_array_equal(pixels(widget), reference(qtbot, heights, colours, y_range))
+    np.testing.assert_array_equal(rgb(widget.grab()), reference(qtbot, heights, colours, y_range))
     # a new scale moves the half-pixel padding of the bounds: what is shown must still be whole
     widget.resize(300, 200)
     qtbot.waitUntil(lambda: widget.width() == 300)
@@ -71,7 +68,7 @@ def test_bars_below_zero_and_a_resized_view_match_too(qtbot):
     expected.resize(300, 200)
     expected.addItem(pg.BarGraphItem(x=np.arange(20), height=heights, width=0.7, brushes=colours, pens=colours))
     qtbot.waitUntil(lambda: expected.width() == 300)
-    np.testing.assert_array_equal(pixels(widget), pixels(expected))
+    np.testing.assert_array_equal(rgb(widget.grab()), rgb(expected.grab()))
 
 
 def test_heights_without_colours_must_keep_the_number_of_bars(qapp):

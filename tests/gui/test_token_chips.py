@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QPalette
 
 from attnviz.gui.token_chips import Chip, TokenChips
+from tests.gui.test_plot_pixels import rgb
 
 SENTENCE = [Chip("5 tokens:", -1), *(Chip(w, i, i == 1) for i, w in enumerate(["The", "dog*", "ate", "it", "."]))]
 OTHER = [Chip("5 tokens:", -1), *(Chip(w, i, i == 3) for i, w in enumerate(["The", "cat", "ate", "it", "!"]))]
@@ -26,26 +27,22 @@ def shown(qtbot, chips, width=400, palette=None) -> TokenChips:
     return widget
 
 
-def pixels(widget: TokenChips) -> np.ndarray:
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
-
 
 def test_new_chips_a_new_width_and_a_new_palette_look_like_a_fresh_paint(qtbot):
     widget = shown(qtbot, SENTENCE)
-    before = pixels(widget)
+    before = rgb(widget.grab())
     widget.set_chips(OTHER)
-    after = pixels(widget)
+    after = rgb(widget.grab())
     assert (after != before).any()
-    np.testing.assert_array_equal(after, pixels(shown(qtbot, OTHER)))
+    np.testing.assert_array_equal(after, rgb(shown(qtbot, OTHER).grab()))
     widget.resize(90, 40)  # "5 tokens:" and "The" on the first line, the rest wrap
     qtbot.waitUntil(lambda: widget.width() == 90)
     assert widget.chip_rect(2).top() > widget.chip_rect(0).top()
-    np.testing.assert_array_equal(pixels(widget), pixels(shown(qtbot, OTHER, width=90)))
+    np.testing.assert_array_equal(rgb(widget.grab()), rgb(shown(qtbot, OTHER, width=90).grab()))
     palette = QPalette(widget.palette())
     palette.setColor(QPalette.ColorRole.Window, QColor("#fff8e0"))
     widget.setPalette(palette)
-    np.testing.assert_array_equal(pixels(widget), pixels(shown(qtbot, OTHER, width=90, palette=palette)))
+    np.testing.assert_array_equal(rgb(widget.grab()), rgb(shown(qtbot, OTHER, width=90, palette=palette).grab()))
 
 
 def test_the_same_chips_again_change_nothing(qtbot):
@@ -114,7 +111,7 @@ def test_chips_redrawn_from_the_first_change_look_like_a_fresh_paint(qtbot, data
             more = not more
         chips = as_chips(words, selected, more)
         widget.set_chips(chips)
-        np.testing.assert_array_equal(pixels(widget), pixels(fresh(qtbot, chips, widget.size())))
+        np.testing.assert_array_equal(rgb(widget.grab()), rgb(fresh(qtbot, chips, widget.size()).grab()))
 
 
 def fresh(qtbot, chips, size) -> TokenChips:
@@ -133,10 +130,10 @@ def test_moving_the_selection_off_a_chip_clears_its_underline_to_the_last_pixel(
     words = ["a"] * 10
     widget = shown(qtbot, as_chips(words, 0, False), width=160)
     widget.resize(160, 140)
-    pixels(widget)
+    rgb(widget.grab())
     chips = as_chips(words, 1, False)
     widget.set_chips(chips)
-    np.testing.assert_array_equal(pixels(widget), pixels(fresh(qtbot, chips, widget.size())))
+    np.testing.assert_array_equal(rgb(widget.grab()), rgb(fresh(qtbot, chips, widget.size()).grab()))
 
 
 @pytest.mark.parametrize("scale", ["1.25", "1.5"])
