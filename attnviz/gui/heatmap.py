@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
 
 from attnviz.gui.cell_numbers import CellNumbers
 from attnviz.gui.image_item import ImageItem
+from attnviz.gui.kept_view import KeptView
 from attnviz.gui.numbers import format_number
 from attnviz.gui.palette import MASKED, SELECTION, color_table, dark_text_on, table_rows
 from attnviz.gui.pixel_cache import CachedColorBarItem, cached_axes
@@ -59,7 +60,7 @@ def _clipped(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(a, -DISPLAY_LIMIT, DISPLAY_LIMIT), dtype=np.float32)
 
 
-class Heatmap(pg.GraphicsLayoutWidget):
+class Heatmap(KeptView, pg.GraphicsLayoutWidget):
     """Shows a 2-D array with labelled rows and columns; knows nothing of attention."""
 
     rowClicked = Signal(int)
@@ -141,6 +142,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
             self._labels, self._fit = labels, fit
             self._set_ticks()
         self._set_numbers(a, masked)
+        self.forget_picture()
 
     def _on_view_resized(self) -> None:
         fit = self._measure_fit(self._labels)
@@ -172,6 +174,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
             self.highlight.setVisible(True)
         else:
             self.highlight.setVisible(False)
+        self.forget_picture()
 
     def set_marked_cell(self, row: int, col: int) -> None:
         """Outline one cell, e.g. where a number in the calculation came from."""
@@ -180,6 +183,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
         if inside:
             self.marker.setRect(QRectF(col - 0.5, row - 0.5, 1, 1))
         self.marker.setVisible(inside)
+        self.forget_picture()
 
     def image_data(self) -> np.ndarray:
         """What the image shows (float32, NaN where masked)."""

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from attnviz.gui.cell_numbers import PlotTexts
 from attnviz.gui.heatmap import MAX_NUMBERED
+from attnviz.gui.kept_view import KeptView
 from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import format_number, short
 from attnviz.gui.palette import MASKED, token_color
@@ -36,7 +37,7 @@ def _label_width(text: str) -> int:
     return QFontMetrics(_label_font()).horizontalAdvance(text)
 
 
-class SelectedWeightsPanel(LazyView, pg.PlotWidget):
+class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="w", axisItems=cached_axes("left", "bottom"))
         self.setObjectName("plot:selected")
@@ -48,6 +49,8 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         plot.setMouseEnabled(False, False)
         plot.setYRange(0, TOP, padding=0)
         plot.setLabel("left", "softmax weight")
+        # whole repaints, so that each one leaves a picture to keep (gui/kept_view.py)
+        self.setViewportUpdateMode(self.ViewportUpdateMode.FullViewportUpdate)
         self.bars = TokenBars(width=0.7)
         plot.addItem(self.bars)
         # each bar's number sits on top of it, 4 px up as a text item's margin had it
@@ -70,6 +73,7 @@ class SelectedWeightsPanel(LazyView, pg.PlotWidget):
         return self.bars.heights()
 
     def redraw(self) -> None:
+        self.forget_picture()  # a grab straight after the edit must not wait for the scene's report
         r, i, h = self.model.result, self.view.token, min(self.view.head, self.model.n_heads - 1)
         plot = self.getPlotItem()
         if not 0 <= i < r.n_tokens:

@@ -22,6 +22,7 @@ from attnviz.engine.examples import load_example
 from attnviz.gui.cell_numbers import CellNumbers
 from attnviz.gui.export import export_plot
 from attnviz.gui.heatmap import MASKED_LABEL, Heatmap
+from attnviz.gui.kept_view import painted_directly
 from attnviz.gui.numbers import parse_shown
 from attnviz.gui.palette import DIVERGING, SEQUENTIAL, color_table, dark_text_on, table_rows
 from attnviz.gui.pixel_cache import painted_afresh
@@ -51,8 +52,8 @@ def on_screen(widget) -> np.ndarray:
 
 
 def from_scratch(view) -> np.ndarray:
-    """``view`` painted now with every item painting itself."""
-    with painted_afresh(view.scene()):
+    """``view`` painted now with every item painting itself, and the view walking its scene."""
+    with painted_afresh(view.scene()), painted_directly(view):
         return rgb(view.grab())
 
 
