@@ -11,19 +11,24 @@ cannot have changed:
 - the scene reports every change of an item through ``changed`` (once that
   signal is connected, Qt also routes the views' own updates through it, a
   turn of the event loop later; the picture is forgotten first);
-- what the view adds itself (size, screen scale, transform, background,
-  render hints) is compared at each paint.
+- what the view adds itself (size, transform, background, render hints) is
+  compared at each paint;
+- a plot's layout moves its parts (``geometryChanged`` of any layout item):
+  the scene reports those moves only a turn of the event loop later.
 
 The first paint after a change is Qt's own, so the kept pixels are exactly
 what Qt paints. A paint that does not land in the backing store (a
-``grab()``) or does not cover the whole view keeps nothing.
+``grab()``) or does not cover the whole view keeps nothing, and the picture
+is pasted only into raster targets at its own scale: an SVG gets the scene
+painted afresh, as vectors.
 
 The scene reports a change only once the event loop runs again, and
 delivering its pending events from inside a paint makes Qt repaint
 recursively; so a view that changes its own items calls
 :meth:`KeptView.forget_picture` as it does, and a ``grab()`` straight after an
-edit shows the edit. Items that ignore the view's transformation would be
-updated by Qt without ``changed``; these views have none (a test checks).
+edit shows the edit. Items that ignore the view's transformation, or have a
+bounding-region granularity, would be updated by Qt without ``changed``;
+these views have none (a test checks).
 Views without an opaque background, and views on a screen with a fractional
 scale (where a widget's pixels need not start on a device pixel), paint
 directly every time.
@@ -32,11 +37,15 @@ directly every time.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QImage, QPainter, QPaintEvent, QRegion
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtGui import QImage, QPaintEngine, QPainter, QPaintEvent, QRegion, QTransform
+from PySide6.QtWidgets import QGraphicsView, QGraphicsWidget
+
+_RASTER = QPaintEngine.Type.Raster
+_MOVES_ONLY = (QTransform.TransformationType.TxNone, QTransform.TransformationType.TxTranslate)
 
 
 class KeptView:
@@ -49,6 +58,7 @@ class KeptView:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._watched: weakref.WeakSet[QGraphicsWidget] = weakref.WeakSet()
         self.scene().changed.connect(self._scene_changed)
 
     def holds_picture(self) -> bool:
@@ -64,19 +74,39 @@ class KeptView:
             self._picture = None
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        view: QGraphicsView = self  # type: ignore[assignment]
-        if view.scene() is None or not self.keep_picture or not self._keepable():
+        if not self.keep_picture or not self._keepable():
             super().paintEvent(event)  # type: ignore[misc]
             return
         key = self._view_key()
-        if self._picture is not None and key == self._picture_key:
-            painter = QPainter(view.viewport())
-            painter.drawImage(0, 0, self._picture)
-            painter.end()
+        if self._picture is not None and key == self._picture_key and self._pasted():
             return
         super().paintEvent(event)  # type: ignore[misc]
         self._picture = self._painted(event)
         self._picture_key = key
+        if self._picture is not None:
+            self._watch_layout()
+
+    def _pasted(self) -> bool:
+        """Paste the kept picture, if the paint goes to pixels at the picture's scale."""
+        painter = QPainter(self.viewport())  # type: ignore[attr-defined]
+        target = painter.paintEngine()
+        transform = painter.worldTransform()
+        fits = (
+            target.type() == _RASTER
+            and transform.type() in _MOVES_ONLY
+            and target.paintDevice().devicePixelRatio() == self._picture.devicePixelRatio()
+        )
+        if fits:
+            painter.drawImage(0, 0, self._picture)
+        painter.end()
+        return fits
+
+    def _watch_layout(self) -> None:
+        """Forget the picture when the layout moves any part of the plot."""
+        for item in self.scene().items():  # type: ignore[attr-defined]
+            if isinstance(item, QGraphicsWidget) and item not in self._watched:
+                self._watched.add(item)
+                item.geometryChanged.connect(self.forget_picture)
 
     def _keepable(self) -> bool:
         view: QGraphicsView = self  # type: ignore[assignment]
@@ -87,7 +117,6 @@ class KeptView:
         viewport = view.viewport()
         return (
             viewport.size(),
-            viewport.devicePixelRatio(),
             view.viewportTransform(),
             view.backgroundBrush(),
             view.renderHints(),
@@ -108,15 +137,14 @@ class KeptView:
         rect = QRect(viewport.mapTo(viewport.window(), QPoint(0, 0)) * ratio, viewport.size() * ratio)
         if not device.rect().contains(rect):
             return None
-        picture = device.copy(rect)
-        picture.setDevicePixelRatio(ratio)
+        picture = device.copy(rect)  # (a copy keeps the device's pixel ratio)
         self.pictures_kept += 1
         return picture
 
 
 @contextlib.contextmanager
 def painted_directly(view: QGraphicsView) -> Iterator[None]:
-    """Within the block ``view`` paints its scene on every paint, as a plain QGraphicsView."""
+    """Within the block ``view`` paints its scene on every paint, as a plain QGraphicsView (for tests)."""
     if not isinstance(view, KeptView):
         yield
         return

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPointF, QRect, QRectF
+from PySide6.QtGui import QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from attnviz.gui.kept_view import KeptView, painted_directly
@@ -101,6 +101,53 @@ def test_a_paint_of_part_of_the_view_is_not_kept(heatmap):
     np.testing.assert_array_equal(shown(heatmap), direct(heatmap))
 
 
+def test_a_grab_after_the_layout_pass_shows_the_new_layout(heatmap):
+    # the layout moves the plot's parts one turn of the event loop before the scene reports it
+    a = np.random.default_rng(0).normal(size=(4, 4))
+    heatmap.set_matrix(a, ["elephantine", "hippopotamus", "rhinoceros", "crocodile"], WORDS[:4], (-2.0, 2.0))
+    QApplication.processEvents()  # the window paints the edit (and keeps it)
+    QApplication.processEvents()  # the layout makes room for the longer labels
+    np.testing.assert_array_equal(shown(heatmap), qt_paint(heatmap))
+
+
+def test_new_render_hints_paint_again(heatmap):
+    heatmap.set_highlighted_row(1)  # a thick outline, whose edges antialiasing changes
+    settle_view(heatmap)
+    before = shown(heatmap)
+    heatmap.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    after = shown(heatmap)
+    assert (after != before).any()
+    np.testing.assert_array_equal(after, qt_paint(heatmap))
+
+
+def test_a_render_at_another_scale_paints_afresh(heatmap):
+    def rendered_at_twice_the_scale() -> np.ndarray:
+        image = QImage(heatmap.viewport().size() * 2, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(2)
+        heatmap.viewport().render(image)
+        return rgb(QPixmap.fromImage(image))
+
+    assert heatmap.holds_picture()
+    kept = rendered_at_twice_the_scale()
+    with painted_directly(heatmap):
+        np.testing.assert_array_equal(kept, rendered_at_twice_the_scale())
+
+
+def test_an_svg_of_the_window_gets_the_plots_as_vectors(qtbot, tmp_path):
+    from attnviz.engine.examples import load_example
+    from attnviz.gui.export import export_plot
+    from attnviz.gui.main_window import MainWindow
+
+    window = MainWindow(load_example("lets-go"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    settle_view(window.scores)
+    assert "1.49" in window.scores.numbers()
+    export_plot(window, tmp_path / "window.svg")
+    assert ">1.49<" in (tmp_path / "window.svg").read_text()  # the cell's number as text, not in a bitmap
+
+
 def test_an_item_changed_behind_the_view_s_back_paints_again(heatmap):
     # not through Heatmap's setters: only the scene's `changed` can tell
     before = shown(heatmap)
@@ -113,13 +160,12 @@ def test_an_item_changed_behind_the_view_s_back_paints_again(heatmap):
 
 
 def test_a_new_view_transform_alone_paints_again(heatmap):
-    # pyqtgraph's view range moves no item: only the view's transform changes
+    # a view transform moves no item: neither the scene nor the layout tells
     before = shown(heatmap)
-    w, h = heatmap.viewport().width(), heatmap.viewport().height()
-    pg.GraphicsView.setRange(heatmap, QRectF(0, 0, w / 2, h / 2), padding=0)
+    heatmap.setTransform(QTransform.fromScale(1.5, 1.5))
     after = shown(heatmap)
     assert (after != before).any()
-    np.testing.assert_array_equal(after, direct(heatmap))
+    np.testing.assert_array_equal(after, qt_paint(heatmap))
 
 
 def test_a_new_background_paints_again_and_a_see_through_one_is_never_kept(heatmap):
@@ -188,16 +234,22 @@ def test_the_bar_chart_keeps_its_picture_too(qtbot):
 
 
 def test_no_plot_in_the_window_has_an_item_the_scene_would_not_report(qtbot):
-    # Qt updates an item that ignores the view's transformation without `changed`
+    # Qt updates an item that ignores the view's transformation, or has a
+    # bounding-region granularity, without `changed`
+    from attnviz.engine.examples import load_example
     from attnviz.gui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(load_example("pizza"))
     qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    settle()
     views = window.findChildren(KeptView)
     assert len(views) >= 4
     for view in views:
         for item in view.scene().items():
             assert not item.flags() & QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, type(item).__name__
+            assert item.boundingRegionGranularity() == 0, type(item).__name__
 
 
 def test_at_a_fractional_screen_scale_the_view_paints_directly(heatmap):
