@@ -41,11 +41,10 @@ import weakref
 from collections.abc import Iterator
 
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QImage, QPaintEngine, QPainter, QPaintEvent, QRegion, QTransform
+from PySide6.QtGui import QImage, QPaintEngine, QPainter, QPaintEvent, QRegion
 from PySide6.QtWidgets import QGraphicsView, QGraphicsWidget
 
 _RASTER = QPaintEngine.Type.Raster
-_MOVES_ONLY = (QTransform.TransformationType.TxNone, QTransform.TransformationType.TxTranslate)
 
 
 class KeptView:
@@ -90,11 +89,12 @@ class KeptView:
         """Paste the kept picture, if the paint goes to pixels at the picture's scale."""
         painter = QPainter(self.viewport())  # type: ignore[attr-defined]
         target = painter.paintEngine()
-        transform = painter.worldTransform()
+        to_device = painter.deviceTransform()  # (a render through a zoom shows here, not in the world transform)
+        ratio = self._picture.devicePixelRatio()
         fits = (
             target.type() == _RASTER
-            and transform.type() in _MOVES_ONLY
-            and target.paintDevice().devicePixelRatio() == self._picture.devicePixelRatio()
+            and target.paintDevice().devicePixelRatio() == ratio
+            and (to_device.m11(), to_device.m22(), to_device.m12(), to_device.m21()) == (ratio, ratio, 0.0, 0.0)
         )
         if fits:
             painter.drawImage(0, 0, self._picture)
