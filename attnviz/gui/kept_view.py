@@ -89,11 +89,10 @@ class KeptView:
         """Paste the kept picture, if the paint goes to pixels at the picture's scale."""
         painter = QPainter(self.viewport())  # type: ignore[attr-defined]
         target = painter.paintEngine()
-        to_device = painter.deviceTransform()  # (a render through a zoom shows here, not in the world transform)
+        to_device = painter.deviceTransform()  # the screen's scale and any zoom of a render, not the world transform
         ratio = self._picture.devicePixelRatio()
         fits = (
             target.type() == _RASTER
-            and target.paintDevice().devicePixelRatio() == ratio
             and (to_device.m11(), to_device.m22(), to_device.m12(), to_device.m21()) == (ratio, ratio, 0.0, 0.0)
         )
         if fits:
