@@ -3,7 +3,8 @@
 They read the document model and send edits back through its methods; they
 hold no numbers of their own. Model signals are translated to the narrowest
 Qt signal: an edited cell becomes ``dataChanged`` for that cell (plus a
-colour-only refresh when the value range moved), a change of shape becomes a
+colour-only refresh when the value range moved), a new word in the sentence
+``dataChanged`` and ``headerDataChanged`` for its row, a change of shape a
 model reset.
 
 A view asks for several roles of every visible cell on every repaint, so each
@@ -149,6 +150,10 @@ class _NumberTable(QAbstractTableModel):
         if self._read():
             self._refresh_all()  # every colour moved with the range
             return
+        self._forget(top, left, bottom, right)
+
+    def _forget(self, top: int, left: int, bottom: int, right: int) -> None:
+        """The cells in the rectangle changed (the colour range did not): repaint them alone."""
         if top == bottom and left == right:
             self._cells.pop((top, left), None)
         else:
@@ -320,12 +325,20 @@ class EmbeddingTableModel(_NumberTable):
             self.headerDataChanged.emit(VERTICAL, 0, self._rows - 1)
 
     def _on_result(self) -> None:
-        r = self.model.result
         values = self.values()
-        if (r.tokens, r.token_ids, values.shape) != (self._tokens, self._ids, self._shown.shape):
+        if values.shape != self._shown.shape:
             self._reset()
-        elif values is not self._shown and not np.array_equal(values, self._shown):
-            self._read()
-            self._refresh_all()
-        else:
-            self._shown = values
+            return
+        # The same shape: a word typed or replaced changes its row (label and
+        # numbers) and leaves the others. A reset would make the header lay out
+        # every section again and the view repaint every cell.
+        old_labels = self._row_labels
+        rows = np.flatnonzero(~(values == self._shown).all(axis=1)) if values.size else ()
+        moved = self._read()
+        labels = [i for i, (old, new) in enumerate(zip(old_labels, self._row_labels, strict=True)) if old != new]
+        if labels:
+            self.headerDataChanged.emit(VERTICAL, labels[0], labels[-1])
+        if moved:
+            self._refresh_all()  # every colour moved with the range
+        elif len(rows):
+            self._forget(int(rows[0]), 0, int(rows[-1]), self._cols - 1)

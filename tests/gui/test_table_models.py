@@ -271,3 +271,69 @@ def test_cells_look_as_the_style_would_paint_them(pizza):
     font.setPointSize(font.pointSize() + 5)
     view.setFont(font)
     assert picture(own_paint) == picture(styled_paint)
+
+
+def test_a_new_word_repaints_its_own_row_and_keeps_the_table(pizza, qtbot):
+    """Typing in a word of the same sentence length changes one row: no reset, no repaint of the rest."""
+    view = pizza.tables["embeddings"]
+    table = view.model()
+    assert_table_shows(view, pizza.model.result.embeddings, 2)
+    resets, headers, cells = [], [], []
+    table.modelReset.connect(lambda: resets.append(True))
+    table.headerDataChanged.connect(lambda orientation, first, last: headers.append((orientation, first, last)))
+    table.dataChanged.connect(lambda top, bottom, roles=(): cells.append((top.row(), bottom.row())))
+    before = pizza.model.result.embeddings.copy()
+    pizza.sentence_edit.setFocus()
+    pizza.sentence_edit.end(False)
+    qtbot.keyClick(pizza.sentence_edit, Qt.Key.Key_S)  # "it" -> "its", a word not in the vocabulary
+    qtbot.waitUntil(lambda: pizza.model.result.tokens[-1] == "its")
+    after = pizza.model.result.embeddings
+    assert table.headerData(11, Qt.Orientation.Vertical) == "12 its*"
+    assert not resets
+    assert headers == [(Qt.Orientation.Vertical, 11, 11)]
+    changed = {int(i) for i in np.flatnonzero((after != before).any(axis=1))}
+    assert changed == {11}
+    if np.abs(after).max() == np.abs(before).max():  # the colour range held: only the new row repaints
+        assert cells == [(11, 11)]
+    assert_table_shows(view, after, 2)
+    qtbot.keyClick(pizza.sentence_edit, Qt.Key.Key_Backspace)
+    qtbot.waitUntil(lambda: pizza.model.result.tokens[-1] == "it")
+    assert table.headerData(11, Qt.Orientation.Vertical) == "12 it"
+    assert not resets
+    assert_table_shows(view, pizza.model.result.embeddings, 2)
+
+
+def test_a_word_swapped_in_the_middle_shows_in_every_mode(pizza, qtbot):
+    view = pizza.tables["embeddings"]
+    table = view.model()
+    for mode in ("x", "pe", "embedding"):
+        pizza.findChild(QRadioButton, f"embeddingMode:{mode}").click()
+        assert_table_shows(view, getattr(pizza.model.result, table_models._RESULT_FIELD[mode]), 2)
+    resets = []
+    table.modelReset.connect(lambda: resets.append(True))
+    pizza.findChild(QRadioButton, "embeddingMode:x").click()
+    assert_table_shows(view, pizza.model.result.x, 2)
+    pizza.sentence_edit.selectAll()
+    qtbot.keyClicks(pizza.sentence_edit, "The baby found some pizza next to the dog and ate it")
+    qtbot.waitUntil(lambda: pizza.model.result.tokens[1] == "baby")
+    assert not resets
+    assert [table.headerData(i, Qt.Orientation.Vertical) for i in (1, 8)] == ["2 baby", "9 dog"]
+    assert_table_shows(view, pizza.model.result.x, 2)
+    pizza.findChild(QRadioButton, "embeddingMode:embedding").click()
+    assert_table_shows(view, pizza.model.result.embeddings, 2)
+
+
+def test_the_row_header_widens_for_a_longer_word(pizza, qtbot):
+    view = pizza.tables["embeddings"]
+    header = view.verticalHeader()
+    view.grab()
+    narrow = header.width()
+    pizza.sentence_edit.setFocus()
+    pizza.sentence_edit.end(False)
+    qtbot.keyClicks(pizza.sentence_edit, "erations")  # "it" -> "iterations", one key at a time
+    qtbot.waitUntil(lambda: pizza.model.result.tokens[-1] == "iterations")
+    label = view.model().headerData(11, Qt.Orientation.Vertical)
+    assert label == "12 iterations*"
+    qtbot.waitUntil(lambda: header.width() > narrow)
+    assert header.width() >= header.fontMetrics().horizontalAdvance(label)
+    assert header.width() == header.sizeHint().width()
