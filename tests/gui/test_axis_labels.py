@@ -1,11 +1,18 @@
-"""Token labels on the axes: relabelling is cheap, and what it shows is what pyqtgraph would paint."""
+"""Axis labels: relabelling is cheap, and what an axis shows is what pyqtgraph would paint.
+
+Token axes lay their string ticks out themselves; numeric axes (the colour
+bars') keep the pictures of their last few layouts.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QPainter, QPicture
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtGui import QFont, QImage, QPainter, QPicture, QTransform
+from PySide6.QtWidgets import QApplication
 
 from attnviz.gui.pixel_cache import CachedAxisItem
 from tests.gui.test_plot_pixels import cut, from_scratch, on_screen, pixel_rect, settle, shown_heatmap
@@ -130,3 +137,152 @@ def test_typing_at_the_end_of_a_long_sentence_relabels_every_plot(window, qtbot)
         # that moved (a known one-pixel difference of the cached axes after a relayout)
         stale = (new != from_scratch(panel)).any(axis=2)
         assert stale.sum() <= 2, (panel.objectName(), int(stale.sum()))
+
+
+# ---- numeric axes: kept layouts ---------------------------------------------------
+def axis_image(axis: CachedAxisItem, picture: QPicture | None = None) -> np.ndarray:
+    """``picture`` (or what ``axis.paint`` draws now) as RGBA pixels over the axis's bounds."""
+    rect = axis.boundingRect().toAlignedRect()
+    image = QImage(rect.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    painter = QPainter(image)
+    painter.translate(-rect.x(), -rect.y())
+    if picture is not None:
+        picture.play(painter)
+    else:
+        axis.paint(painter, None, None)
+    painter.end()
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4).copy()
+
+
+def laid_out_afresh(axis: CachedAxisItem) -> tuple[np.ndarray, tuple[float, float]]:
+    """The axis laid out and drawn by pyqtgraph now, with no kept layout, and the text size it asks for."""
+    kept, picture = axis._layouts, axis.picture
+    axis._layouts, axis.picture = {}, None
+    try:
+        return axis_image(axis), (axis.textWidth, axis.textHeight)
+    finally:
+        axis._layouts, axis.picture = kept, picture
+
+
+def assert_shows_its_layout(axis: CachedAxisItem) -> None:
+    if axis.picture is None:  # pyqtgraph forgot it without asking for a repaint (same size): paint as a repaint would
+        axis_image(axis)
+    shown, size = axis_image(axis, axis.picture), (axis.textWidth, axis.textHeight)
+    fresh, fresh_size = laid_out_afresh(axis)
+    assert size == fresh_size
+    np.testing.assert_array_equal(shown, fresh)
+
+
+@pytest.fixture
+def colorbar_axis(qtbot):
+    app_font = QFont(QApplication.font())
+    h = shown_heatmap(qtbot, 330, 420)
+    h.set_matrix(np.zeros((4, 4)), list("abcd"), list("abcd"), (-1.5, 1.5))
+    settle()
+    yield h, h.colorbar.getAxis("right")
+    QApplication.setFont(app_font)
+
+
+def test_a_colour_bar_flipping_between_scales_reuses_their_layouts(colorbar_axis, monkeypatch):
+    h, axis = colorbar_axis
+    calls = counting_specs(axis, monkeypatch)
+    flips = [(-2.0, 2.0), (-1.5, 1.5), (-250.0, 250.0)] * 2
+    for levels in flips:  # each scale laid out at each width it takes
+        h.colorbar.setLevels(levels)
+        settle()
+    assert calls[0] >= 2
+    for levels in flips:
+        before = calls[0]
+        h.colorbar.setLevels(levels)
+        settle()
+        assert tuple(axis.range) == levels
+        assert calls[0] == before, levels  # painted from a kept layout
+        assert_shows_its_layout(axis)  # (which lays the axis out afresh, to compare)
+    np.testing.assert_array_equal(on_screen(h), from_scratch(h))
+
+
+def test_only_linear_numeric_axes_are_kept_by_layout(heatmap):
+    axis = heatmap.plot.getAxis("left")
+    assert axis._layout_key() is None  # token labels
+    axis.setTicks(None)  # numeric now
+    assert axis._layout_key() is not None
+    axis.setLogMode(True)  # (its layout reads more than the key holds)
+    assert axis._layout_key() is None
+    axis.setLogMode(False)
+    axis.setGrid(128)
+    assert axis._layout_key() is None
+
+
+STEPS = st.one_of(
+    st.tuples(st.just("levels"), st.sampled_from([(-1.5, 1.5), (-2.0, 2.0), (0.0, 1.0), (-250.0, 250.0),
+                                                 (-0.001, 0.001), (-2e4, 2e4)])),
+    st.tuples(st.just("size"), st.sampled_from([(330, 420), (300, 260), (420, 520)])),
+    st.tuples(st.just("pen"), st.sampled_from(["#444", "#c00"])),
+    st.tuples(st.just("text pen"), st.sampled_from(["#222", "#06c"])),
+    st.tuples(st.just("font"), st.sampled_from([None, 7, 9])),
+    st.tuples(st.just("app font"), st.sampled_from([8, 11])),
+    st.tuples(st.just("tick pen"), st.sampled_from(["#444", "#0a0"])),
+    st.tuples(st.just("width"), st.sampled_from([None, 22])),
+    st.tuples(st.just("zoom"), st.sampled_from([1.0, 1.6])),
+    st.tuples(st.just("tick length"), st.sampled_from([5, -5, 9])),
+    st.tuples(st.just("text offset"), st.sampled_from([2, 6])),
+    st.tuples(st.just("scale"), st.sampled_from([1.0, 0.01])),
+    st.tuples(st.just("density"), st.sampled_from([1.0, 2.5])),
+    st.tuples(st.just("spacing"), st.sampled_from([None, (100.0, 50.0)])),
+)
+
+
+def apply_step(h, axis: CachedAxisItem, step: tuple) -> None:
+    kind, value = step
+    if kind == "levels":
+        h.colorbar.setLevels(value)
+    elif kind == "size":
+        h.resize(*value)
+    elif kind == "pen":
+        axis.setPen(value)
+    elif kind == "text pen":
+        axis.setTextPen(value)
+    elif kind == "font":
+        font = None if value is None else QFont()
+        if font is not None:
+            font.setPointSize(value)
+        axis.setStyle(tickFont=font)  # None: the application's font
+    elif kind == "app font":
+        font = QFont(QApplication.font())
+        font.setPointSize(value)
+        QApplication.setFont(font)
+        axis.picture = None  # pyqtgraph lays out again only for its own reasons; give it one
+        axis.update()
+    elif kind == "zoom":  # the view's own transform (a resize sets it back)
+        h.setTransform(QTransform.fromScale(value, value))
+        axis.picture = None
+        axis.update()
+    elif kind == "tick pen":
+        axis.setTickPen(value)
+    elif kind == "width":
+        axis.setWidth(value)
+    elif kind == "tick length":
+        axis.setStyle(tickLength=value)
+    elif kind == "text offset":
+        axis.setStyle(tickTextOffset=value)
+    elif kind == "scale":
+        axis.setScale(value)
+    elif kind == "density":
+        axis.setTickDensity(value)
+    else:
+        axis.setTickSpacing(*(value or (None, None)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(STEPS, min_size=1, max_size=12))
+def test_a_kept_layout_is_the_layout_pyqtgraph_would_make(colorbar_axis, steps):
+    """Random changes, many of them back to a state seen before: each shows what a fresh layout draws.
+
+    The heatmap is shared by the examples, so each starts where the last left off.
+    """
+    h, axis = colorbar_axis
+    for step in steps:
+        apply_step(h, axis, step)
+        settle()
+        assert_shows_its_layout(axis)
