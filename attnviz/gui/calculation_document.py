@@ -33,6 +33,8 @@ BODY_POINTS = 10.0
 
 def _utf16_len(text: str) -> int:
     """Length in QString units: characters beyond the BMP (emoji) count twice."""
+    if text.isascii():  # most runs; CPython knows this without a scan
+        return len(text)
     return len(text.encode("utf-16-le")) >> 1
 
 
