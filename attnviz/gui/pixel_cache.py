@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPicture
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsWidget
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -53,6 +53,7 @@ _TEXT_ALIGN = {
 }
 _MEASURED_MAX = 4096  # text sizes remembered per axis before the memo starts over
 _KEPT_LAYOUTS = 16  # numeric layouts remembered per axis before it starts over
+_LAID_OUT = QPicture()  # stands in for pyqtgraph's picture of an axis drawn from its specs
 
 
 class CachedAxisItem(pg.AxisItem):
@@ -83,6 +84,7 @@ class CachedAxisItem(pg.AxisItem):
         self._measured_font = ""
         self._layouts: dict[tuple, tuple[QPicture, float]] = {}  # layout key -> (picture, text size)
         self._layout_size: float | None = None  # what the last layout told _updateMaxTextSize
+        self._specs: tuple | None = None  # explicit ticks: the draw specs of the last layout
         super().__init__(orientation, **kwargs)
         cache_pixels(self, self.label)
 
@@ -93,6 +95,9 @@ class CachedAxisItem(pg.AxisItem):
         super().setTicks(None if ticks is None else [list(level) for level in ticks])
 
     def paint(self, p: QPainter, opt, widget) -> None:
+        if self._tickLevels is not None and _OWN_SPECS:
+            self._paint_labels(p)
+            return
         key = self._layout_key() if self.picture is None else None
         if key is None:
             super().paint(p, opt, widget)
@@ -110,6 +115,24 @@ class CachedAxisItem(pg.AxisItem):
             if len(self._layouts) >= _KEPT_LAYOUTS:
                 self._layouts.clear()
             self._layouts[key] = (self.picture, self._layout_size)
+
+    def _paint_labels(self, p: QPainter) -> None:
+        """Explicit ticks drawn straight from their draw specs.
+
+        pyqtgraph records an axis into a QPicture and plays that back; for
+        token labels, which change with every keystroke and are drawn once
+        into the cached pixels, the recording is pure overhead.
+        """
+        if self.picture is None:  # pyqtgraph's sign that the axis must be laid out again
+            p.save()
+            p.setFont(self.style["tickFont"] or QFont())  # what a new QPicture's painter starts with
+            self._specs = self.generateDrawSpecs(p)
+            p.restore()
+            self.picture = _LAID_OUT
+        if self._specs is not None:
+            p.save()
+            self.drawPicture(p, *self._specs)
+            p.restore()
 
     def _updateMaxTextSize(self, x: float) -> None:
         self._layout_size = x

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtGui import QFont, QImage, QPainter, QPicture, QTransform
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPicture, QTransform
 from PySide6.QtWidgets import QApplication
 
 from attnviz.gui.pixel_cache import CachedAxisItem
@@ -139,9 +139,50 @@ def test_typing_at_the_end_of_a_long_sentence_relabels_every_plot(window, qtbot)
         assert stale.sum() <= 2, (panel.objectName(), int(stale.sum()))
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    labels=st.lists(st.text(alphabet="abwxyz019 .é日😀", max_size=14), min_size=1, max_size=40),
+    size=st.sampled_from([(330, 420), (250, 280), (520, 610)]),
+    name=st.sampled_from(["left", "top"]),
+)
+def test_token_labels_are_drawn_as_pyqtgraphs_picture_draws_them(heatmap, labels, size, name):
+    heatmap.resize(*size)
+    heatmap.set_matrix(np.zeros((len(labels), len(labels))), labels, labels, (-1.0, 1.0))
+    settle()
+    axis = heatmap.plot.getAxis(name)
+    axis.picture = None
+    ours = axis_image(axis)  # laid out and drawn straight from the specs
+    axis.picture = None
+    theirs = axis_image(axis, paint=pg.AxisItem.paint)  # recorded into a QPicture and played back
+    axis.picture = None
+    axis.update()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["left", "top"])
+def test_painting_token_labels_leaves_the_painter_as_it_was(heatmap, name):
+    """As pyqtgraph's played-back picture does: the items painted after an axis get the painter unchanged."""
+    axis = heatmap.plot.getAxis(name)
+    image = QImage(50, 50, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    states = []
+    try:
+        painter.setPen(QColor("red"))
+        for antialiased, relaid in ((False, True), (False, False), (True, False)):
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialiased)
+            if relaid:
+                axis.picture = None
+            axis.paint(painter, None, None)
+            states.append((painter.hasClipping(), painter.pen().color().name(),
+                           painter.testRenderHint(QPainter.RenderHint.Antialiasing)))
+    finally:
+        painter.end()
+    assert states == [(False, "#ff0000", False), (False, "#ff0000", False), (False, "#ff0000", True)]
+
+
 # ---- numeric axes: kept layouts ---------------------------------------------------
-def axis_image(axis: CachedAxisItem, picture: QPicture | None = None) -> np.ndarray:
-    """``picture`` (or what ``axis.paint`` draws now) as RGBA pixels over the axis's bounds."""
+def axis_image(axis: CachedAxisItem, picture: QPicture | None = None, paint=None) -> np.ndarray:
+    """``picture`` (or what ``paint``, by default ``axis.paint``, draws now) as RGBA pixels over the axis's bounds."""
     rect = axis.boundingRect().toAlignedRect()
     image = QImage(rect.size(), QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(0)
@@ -150,7 +191,7 @@ def axis_image(axis: CachedAxisItem, picture: QPicture | None = None) -> np.ndar
     if picture is not None:
         picture.play(painter)
     else:
-        axis.paint(painter, None, None)
+        (paint or type(axis).paint)(axis, painter, None, None)
     painter.end()
     return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4).copy()
 
