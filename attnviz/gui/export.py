@@ -27,7 +27,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QGuiApplication, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
 
@@ -134,6 +134,9 @@ def _paint_svg(tmp: Path, size: QSize, title: str, paint: Callable[[QPainter], o
     generator.setSize(size)
     generator.setViewBox(QRect(0, 0, size.width(), size.height()))
     generator.setTitle(title)
+    # QSvgGenerator assumes 72 dpi; at the screen's, text comes out at the size the plot shows it
+    screen = QGuiApplication.primaryScreen()
+    generator.setResolution(round(screen.logicalDotsPerInch()) if screen is not None else 96)
     painter = QPainter()
     if not painter.begin(generator):
         raise AttnvizError("Qt could not start writing the SVG")

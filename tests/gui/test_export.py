@@ -54,6 +54,27 @@ def test_svg_from_plot_is_xml(plot, tmp_path):
     check_svg(tmp_path / "a.svg")
 
 
+def test_svg_text_has_the_size_it_has_on_screen(qtbot, tmp_path):
+    """A heatmap's 8 pt numbers are 8 × dpi / 72 pixels on screen; the SVG must not shrink them to 8."""
+    from PySide6.QtWidgets import QApplication
+
+    from attnviz.gui.heatmap import Heatmap
+    from attnviz.gui.palette import DIVERGING
+
+    heatmap = Heatmap(DIVERGING)
+    qtbot.addWidget(heatmap)
+    heatmap.resize(330, 420)
+    heatmap.show()
+    heatmap.set_matrix(np.zeros((3, 3)), ["The", "baby", "ate"], ["a", "b", "c"], (-1.5, 1.5))
+    QApplication.processEvents()
+    assert heatmap.numbers()[0] == "0.00"
+    export_plot(heatmap, tmp_path / "h.svg")
+    numbers = [t for t in ET.parse(tmp_path / "h.svg").getroot().iter() if t.tag.endswith("text") and t.text == "0.00"]
+    assert len(numbers) == 9
+    dpi = QApplication.primaryScreen().logicalDotsPerInch()
+    assert {round(float(t.get("font-size")), 3) for t in numbers} == {round(8 * dpi / 72, 3)}
+
+
 def test_plain_widget(qtbot, tmp_path):
     label = QLabel("softmax → weights")
     qtbot.addWidget(label)
