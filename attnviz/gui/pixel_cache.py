@@ -123,14 +123,20 @@ class CachedAxisItem(pg.AxisItem):
         token labels, which change with every keystroke and are drawn once
         into the cached pixels, the recording is pure overhead.
         """
+        font = self.style["tickFont"] or QFont()  # a new QPicture's painter starts with QFont()
         if self.picture is None:  # pyqtgraph's sign that the axis must be laid out again
-            p.save()
-            p.setFont(self.style["tickFont"] or QFont())  # what a new QPicture's painter starts with
-            self._specs = self.generateDrawSpecs(p)
-            p.restore()
+            # measured on a picture, as pyqtgraph measures, whatever device paints now (an SVG is 72 dpi)
+            device = QPicture()  # (named: a painter does not keep its device alive)
+            layout = QPainter(device)
+            try:
+                layout.setFont(font)
+                self._specs = self.generateDrawSpecs(layout)
+            finally:
+                layout.end()
             self.picture = _LAID_OUT
         if self._specs is not None:
             p.save()
+            p.setFont(font)
             self.drawPicture(p, *self._specs)
             p.restore()
 

@@ -151,12 +151,68 @@ def test_token_labels_are_drawn_as_pyqtgraphs_picture_draws_them(heatmap, labels
     settle()
     axis = heatmap.plot.getAxis(name)
     axis.picture = None
+    axis._measured.clear()
     ours = axis_image(axis)  # laid out and drawn straight from the specs
     axis.picture = None
+    axis._measured.clear()
     theirs = axis_image(axis, paint=pg.AxisItem.paint)  # recorded into a QPicture and played back
     axis.picture = None
     axis.update()
     np.testing.assert_array_equal(ours, theirs)
+
+
+def text_specs(axis: CachedAxisItem) -> list:
+    """Where the axis shows its labels now."""
+    return [(rect.getRect(), int(flags), text) for rect, flags, text in axis._specs[2]]
+
+
+@pytest.mark.parametrize("name", ["left", "top"])
+def test_token_labels_laid_out_while_painting_elsewhere_are_laid_out_as_on_screen(heatmap, name):
+    """An SVG export paints at 72 dpi: the layout it makes is kept for the screen, and so are the sizes it measures."""
+    words = ["iterations", "baby", *LABELS[2:]]
+    heatmap.set_matrix(np.zeros((N, N)), words, words, (-1.0, 1.0))  # not painted yet: a panel in a background tab
+    axis = heatmap.plot.getAxis(name)
+    axis._measured.clear()
+    image = QImage(400, 400, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDotsPerMeterX(round(72 / 0.0254))
+    image.setDotsPerMeterY(round(72 / 0.0254))
+    painter = QPainter(image)
+    try:
+        axis.paint(painter, None, None)
+    finally:
+        painter.end()
+    shown = text_specs(axis)
+    assert len(shown) > 3
+    assert shown == specs(axis, lambda p: pg.AxisItem.generateDrawSpecs(axis, p))[2]
+    axis.picture = None  # a later relayout reads the remembered sizes
+    axis_image(axis)
+    assert text_specs(axis) == shown
+
+
+@pytest.mark.parametrize("name", ["left", "top"])
+def test_token_labels_without_a_tick_font_are_drawn_in_the_default_font(heatmap, name):
+    """As pyqtgraph's picture draws them, whatever font the painter came with."""
+    axis = heatmap.plot.getAxis(name)
+    axis.setStyle(tickFont=None)
+    settle()
+
+    def drawn(paint) -> np.ndarray:
+        rect = axis.boundingRect().toAlignedRect()
+        image = QImage(rect.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(0)
+        painter = QPainter(image)
+        try:
+            painter.translate(-rect.x(), -rect.y())
+            big = QFont()
+            big.setPointSize(20)
+            painter.setFont(big)
+            axis.picture = None
+            paint(axis, painter, None, None)
+        finally:
+            painter.end()
+        return np.frombuffer(image.constBits(), np.uint8).copy()
+
+    np.testing.assert_array_equal(drawn(type(axis).paint), drawn(pg.AxisItem.paint))
 
 
 @pytest.mark.parametrize("name", ["left", "top"])

@@ -283,6 +283,7 @@ def test_a_new_word_repaints_its_own_row_and_keeps_the_table(pizza, qtbot):
     table.headerDataChanged.connect(lambda orientation, first, last: headers.append((orientation, first, last)))
     table.dataChanged.connect(lambda top, bottom, roles=(): cells.append((top.row(), bottom.row())))
     before = pizza.model.result.embeddings.copy()
+    levels = table._levels
     pizza.sentence_edit.setFocus()
     pizza.sentence_edit.end(False)
     qtbot.keyClick(pizza.sentence_edit, Qt.Key.Key_S)  # "it" -> "its", a word not in the vocabulary
@@ -293,8 +294,9 @@ def test_a_new_word_repaints_its_own_row_and_keeps_the_table(pizza, qtbot):
     assert headers == [(Qt.Orientation.Vertical, 11, 11)]
     changed = {int(i) for i in np.flatnonzero((after != before).any(axis=1))}
     assert changed == {11}
-    if np.abs(after).max() == np.abs(before).max():  # the colour range held: only the new row repaints
-        assert cells == [(11, 11)]
+    # the colour range of "its" is wider: every cell's colour moved (the swap below keeps the range)
+    assert table._levels != levels
+    assert cells == [(0, 11)]
     assert_table_shows(view, after, 2)
     qtbot.keyClick(pizza.sentence_edit, Qt.Key.Key_Backspace)
     qtbot.waitUntil(lambda: pizza.model.result.tokens[-1] == "it")
@@ -309,18 +311,26 @@ def test_a_word_swapped_in_the_middle_shows_in_every_mode(pizza, qtbot):
     for mode in ("x", "pe", "embedding"):
         pizza.findChild(QRadioButton, f"embeddingMode:{mode}").click()
         assert_table_shows(view, getattr(pizza.model.result, table_models._RESULT_FIELD[mode]), 2)
-    resets = []
+    resets, cells = [], []
     table.modelReset.connect(lambda: resets.append(True))
-    pizza.findChild(QRadioButton, "embeddingMode:x").click()
-    assert_table_shows(view, pizza.model.result.x, 2)
+    table.dataChanged.connect(lambda top, bottom, roles=(): cells.append((top.row(), bottom.row())))
+    levels = table._levels
+    # "dog" and "baby" change places: the same vectors, so the colour range holds and rows 1 to 8 repaint
     pizza.sentence_edit.selectAll()
     qtbot.keyClicks(pizza.sentence_edit, "The baby found some pizza next to the dog and ate it")
     qtbot.waitUntil(lambda: pizza.model.result.tokens[1] == "baby")
     assert not resets
+    assert table._levels == levels
+    assert cells == [(1, 8)]
     assert [table.headerData(i, Qt.Orientation.Vertical) for i in (1, 8)] == ["2 baby", "9 dog"]
-    assert_table_shows(view, pizza.model.result.x, 2)
-    pizza.findChild(QRadioButton, "embeddingMode:embedding").click()
     assert_table_shows(view, pizza.model.result.embeddings, 2)
+    pizza.findChild(QRadioButton, "embeddingMode:x").click()
+    assert_table_shows(view, pizza.model.result.x, 2)
+    pizza.sentence_edit.selectAll()
+    qtbot.keyClicks(pizza.sentence_edit, "The dog found some pizza next to the baby and ate it")  # and back
+    qtbot.waitUntil(lambda: pizza.model.result.tokens[1] == "dog")
+    assert not resets
+    assert_table_shows(view, pizza.model.result.x, 2)
 
 
 def test_the_row_header_widens_for_a_longer_word(pizza, qtbot):
