@@ -284,11 +284,13 @@ def colorbar_axis(qtbot):
 def test_a_colour_bar_flipping_between_scales_reuses_their_layouts(colorbar_axis, monkeypatch):
     h, axis = colorbar_axis
     calls = counting_specs(axis, monkeypatch)
-    flips = [(-2.0, 2.0), (-1.5, 1.5), (-250.0, 250.0)] * 2
+    # labels of very different widths: the axis widens and narrows with them
+    flips = [(-2.0, 2.0), (-1.5, 1.5), (-0.0015, 0.0015), (-250.0, 250.0)] * 2
     for levels in flips:  # each scale laid out at each width it takes
         h.colorbar.setLevels(levels)
         settle()
-    assert calls[0] >= 2
+    assert calls[0] >= 3
+    widths = set()
     for levels in flips:
         before = calls[0]
         h.colorbar.setLevels(levels)
@@ -296,7 +298,20 @@ def test_a_colour_bar_flipping_between_scales_reuses_their_layouts(colorbar_axis
         assert tuple(axis.range) == levels
         assert calls[0] == before, levels  # painted from a kept layout
         assert_shows_its_layout(axis)  # (which lays the axis out afresh, to compare)
+        widths.add(axis.textWidth)
+    assert len(widths) > 1
     np.testing.assert_array_equal(on_screen(h), from_scratch(h))
+
+
+def test_a_kept_layout_is_not_reused_for_other_units(colorbar_axis):
+    """With units, pyqtgraph scales the ticks by an SI prefix (mV): the same range, other labels."""
+    h, axis = colorbar_axis
+    h.colorbar.setLevels((-0.0015, 0.0015))
+    for units in ("", "V", "", "V"):
+        axis.setLabel(units=units)
+        settle()
+        assert axis.autoSIPrefixScale == (1000.0 if units else 1.0)
+        assert_shows_its_layout(axis)
 
 
 def test_only_linear_numeric_axes_are_kept_by_layout(heatmap):
@@ -322,6 +337,7 @@ STEPS = st.one_of(
     st.tuples(st.just("tick pen"), st.sampled_from(["#444", "#0a0"])),
     st.tuples(st.just("width"), st.sampled_from([None, 22])),
     st.tuples(st.just("zoom"), st.sampled_from([1.0, 1.6])),
+    st.tuples(st.just("units"), st.sampled_from(["", "V"])),  # "V": ticks in mV or kV, as the range asks
     st.tuples(st.just("tick length"), st.sampled_from([5, -5, 9])),
     st.tuples(st.just("text offset"), st.sampled_from([2, 6])),
     st.tuples(st.just("scale"), st.sampled_from([1.0, 0.01])),
@@ -357,6 +373,8 @@ def apply_step(h, axis: CachedAxisItem, step: tuple) -> None:
         axis.update()
     elif kind == "tick pen":
         axis.setTickPen(value)
+    elif kind == "units":
+        axis.setLabel(units=value)
     elif kind == "width":
         axis.setWidth(value)
     elif kind == "tick length":
