@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsWidget
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 _NO_CACHE = QGraphicsItem.CacheMode.NoCache
@@ -123,7 +123,7 @@ class CachedAxisItem(pg.AxisItem):
         token labels, which change with every keystroke and are drawn once
         into the cached pixels, the recording is pure overhead.
         """
-        font = self.style["tickFont"] or QFont()  # a new QPicture's painter starts with QFont()
+        font = self._tick_font()
         if self.picture is None:  # pyqtgraph's sign that the axis must be laid out again
             # measured on a picture, as pyqtgraph measures, whatever device paints now (an SVG is 72 dpi)
             device = QPicture()  # (named: a painter does not keep its device alive)
@@ -139,6 +139,10 @@ class CachedAxisItem(pg.AxisItem):
             p.setFont(font)
             self.drawPicture(p, *self._specs)
             p.restore()
+
+    def _tick_font(self) -> QFont:
+        """The font pyqtgraph lays the ticks out in: theirs, or what a new QPicture's painter starts with."""
+        return self.style["tickFont"] or QFont()
 
     def _updateMaxTextSize(self, x: float) -> None:
         self._layout_size = x
@@ -159,7 +163,7 @@ class CachedAxisItem(pg.AxisItem):
         ends = [self.mapToDevice(point) for point in _span(self.orientation, bounds)[0]]
         if None in ends:
             return None
-        font = self.style["tickFont"] or QApplication.font()
+        font = self._tick_font()
         return (
             bounds.getRect(),
             pg.Point(ends[1] - ends[0]).length(),  # the ticks' density depends on it
