@@ -452,3 +452,41 @@ def test_unwritable_screenshot_is_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR_PREFIX), lines
+
+
+POOLED_THREADS = """
+import os, sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication, QScrollBar
+if sys.argv[1] == "attnviz":
+    from attnviz.gui.app import application
+    from attnviz.gui.main_window import MainWindow
+    app = application()
+    window = MainWindow(use_settings=False)
+else:
+    app = QApplication([])
+    window = QScrollBar()
+window.resize(900, 700)
+window.show()
+app.processEvents()
+window.grab()
+names = [Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")]
+print(sum(name == "Thread (pooled)" for name in names))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads through /proc")
+def test_the_window_paints_without_qts_gui_thread_pool(tmp_path):
+    """Qt hands tall fills to helper threads; attnviz turns that off (see application())."""
+    env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path)}
+    env.pop("QT_NO_GUI_THREADPOOL", None)
+
+    def pooled(kind: str) -> int:
+        proc = subprocess.run([sys.executable, "-c", POOLED_THREADS, kind], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=90)
+        assert proc.returncode == 0, proc.stderr
+        return int(proc.stdout)
+
+    if pooled("bare") == 0:
+        pytest.skip("this Qt paints a bare scroll bar without its thread pool: nothing to turn off")
+    assert pooled("attnviz") == 0
