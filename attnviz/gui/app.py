@@ -15,6 +15,7 @@ from attnviz import __version__
 from attnviz.engine import AttnvizError
 from attnviz.engine.examples import load_example
 from attnviz.engine.weightsfile import load
+from attnviz.gui.style import use_kept_icons
 
 CRASH_LOG = Path(tempfile.gettempdir()) / "attnviz-error.log"
 
@@ -42,6 +43,7 @@ def application() -> QApplication:
     # not. Qt reads this once, at its first such fill, so it must be set before any paint.
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    use_kept_icons(app)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]
 
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from attnviz.gui.main_window import MainWindow
+from attnviz.gui.style import use_kept_icons
 
 
 class DialogRecorder:
@@ -63,6 +64,12 @@ def dialogs(monkeypatch) -> DialogRecorder:
         for name in names:
             monkeypatch.setattr(cls, name, recorder.make(name))
     return recorder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _attnviz_style(qapp):
+    """The style the app runs with (attnviz.gui.app.application installs it)."""
+    use_kept_icons(qapp)
 
 
 @pytest.fixture(autouse=True)
