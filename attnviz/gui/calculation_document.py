@@ -43,8 +43,8 @@ def _run_len(text: str, style: str) -> int:
     return len(text) if style == "num" else _utf16_len(text)
 
 
-def _block_len(runs: list[Run]) -> int:
-    return sum(_run_len(text, style) for text, style, _ in runs)
+def _run_lens(runs: list[Run]) -> list[int]:
+    return [_run_len(text, style) for text, style, _ in runs]
 
 
 def _block_formats() -> dict[str, QTextBlockFormat]:
@@ -88,9 +88,10 @@ def _char_formats(base: QFont) -> dict[str, QTextCharFormat]:
 
 
 class RunEdit(NamedTuple):
-    """Replace the ``length`` characters at ``start`` (one run's text, in block ``block``) by ``run``."""
+    """Replace the ``length`` characters at ``start`` (run ``index`` of block ``block``) by ``run``."""
 
     block: int
+    index: int
     start: int
     length: int
     run: Run
@@ -120,7 +121,9 @@ class CalculationDocument:
         self._chars = _char_formats(document.defaultFont())
         self._formats: dict[tuple[str, str], QTextCharFormat] = {}
         self._page: Page = []
-        self._lengths: list[int] = []  # each shown block's length in QString units
+        # each shown run's length in QString units, block by block, and each block's
+        self._run_lengths: list[list[int]] = []
+        self._lengths: list[int] = []
         self.rebuilds = 0  # full rewrites (the rest were patches)
         self.blocks_rewritten = 0  # blocks that changed shape within a patch
 
@@ -128,20 +131,21 @@ class CalculationDocument:
         edits = self._edits(page)
         if edits is None:
             self._rebuild(page)
-            self._lengths = [_block_len(runs) for _, runs in page]
+            self._run_lengths = [_run_lens(runs) for _, runs in page]
         elif edits:
             self._patch(edits)
-            self._lengths = self._lengths_after(edits)
+            self._note_lengths(edits)
+        else:
+            return
+        self._lengths = [sum(lengths) for lengths in self._run_lengths]
         self._page = page
 
-    def _lengths_after(self, edits: list[RunEdit | BlockEdit]) -> list[int]:
-        lengths = self._lengths.copy()
+    def _note_lengths(self, edits: list[RunEdit | BlockEdit]) -> None:
         for edit in edits:
             if isinstance(edit, RunEdit):
-                lengths[edit.block] += _run_len(edit.run[0], edit.run[1]) - edit.length
+                self._run_lengths[edit.block][edit.index] = _run_len(edit.run[0], edit.run[1])
             else:
-                lengths[edit.block] = _block_len(edit.runs)
-        return lengths
+                self._run_lengths[edit.block] = _run_lens(edit.runs)
 
     def _edits(self, page: Page) -> list[RunEdit | BlockEdit] | None:
         """What turns the page shown into ``page``, in document order; None if the block count changed."""
@@ -158,15 +162,16 @@ class CalculationDocument:
             start = pos
             same_shape = kind == old_kind and len(runs) == len(old_runs)
             run_edits = []
-            for k, (old_text, old_style, old_href) in enumerate(old_runs):
-                length = _run_len(old_text, old_style)
-                if same_shape:
-                    run = runs[k]
+            if same_shape:
+                for k, (run, (old_text, old_style, old_href), length) in enumerate(
+                        zip(runs, old_runs, self._run_lengths[b], strict=True)):
                     if run[1] != old_style or run[2] != old_href:
                         same_shape = False
-                    elif run[0] != old_text:
-                        run_edits.append(RunEdit(b, pos, length, run))
-                pos += length
+                        break
+                    if run[0] != old_text:
+                        run_edits.append(RunEdit(b, k, pos, length, run))
+                    pos += length
+            pos = start + self._lengths[b]
             if same_shape:
                 edits += run_edits
             else:
