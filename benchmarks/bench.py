@@ -134,6 +134,7 @@ def offscreen_env() -> dict[str, str]:
     (outside the tree) even where PYTHONDONTWRITEBYTECODE is set, as an installed app would have it."""
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "offscreen"
+    env["QT_NO_GUI_THREADPOOL"] = "1"  # as attnviz.gui.app sets it: the bare start-up floor paints the same way
     env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="attnviz-bench-config-")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env.pop("PYTHONDONTWRITEBYTECODE", None)

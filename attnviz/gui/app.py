@@ -40,8 +40,9 @@ def application() -> QApplication:
     # Qt's raster engine splits any fill taller than ~96 lines across its GUI thread pool
     # and waits for the pieces. attnviz's fills are widget-sized, where the hand-off costs
     # more than the fill: a Fusion scroll bar 400 px tall paints in 0.54 ms split, 0.18 ms
-    # not. Qt reads this once, at its first such fill, so it must be set before any paint.
-    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+    # not. Qt reads this once, at its first such fill, so it must be set before any paint; it
+    # only asks whether the variable is set, so a user's own value cannot turn the pool back on.
+    os.environ["QT_NO_GUI_THREADPOOL"] = "1"
     app = QApplication.instance() or QApplication(sys.argv[:1])
     use_kept_icons(app)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]

@@ -11,20 +11,26 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGlyphRun, QPaintEngine, QPainter, QTextLayout, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-# Texts shaped per item before the memo starts again: a heatmap of 16 × 16 cells
-# at two digits shows a few hundred distinct numbers, and they recur edit after edit.
-_SHAPED_MAX = 4096
+# Texts shaped per item before the memo starts again: a heatmap of 16 × 16 cells at two
+# digits shows a few hundred distinct numbers, and they recur edit after edit. An entry
+# holds its glyph runs, ≈ 3.5 kB: four full grids' worth is 3.5 MB an item.
+_SHAPED_MAX = 1024
 _RASTER = QPaintEngine.Type.Raster
 
 
 # Texts of these characters come out of QTextLayout's glyphs exactly as drawText draws them
-# (tests/gui/test_plot_texts.py); others, say a right-to-left word, are drawn by drawText.
+# (tests/gui/test_plot_texts.py); others, say a right-to-left word, are drawn by drawText,
+# and so is every text in a font with lines (underline, strike-out, overline): glyph runs
+# draw those lines their own way.
 _AS_GLYPHS = frozenset(string.printable.strip() + " −∞")
 
 
 class Shaped(NamedTuple):
-    """A text shaped once: its advance, its glyphs (None: drawn by drawText), and how far its
-    baseline is below their origin."""
+    """A text shaped once: its advance, its glyphs, and how far its baseline is below their origin.
+
+    ``runs`` is None for a text drawn by drawText; its ``ascent`` is 0, so that its place
+    (the glyphs' origin, see ``_places_on``) is its baseline.
+    """
 
     width: float
     runs: list[QGlyphRun] | None
@@ -33,7 +39,7 @@ class Shaped(NamedTuple):
 
 def _shape(text: str, font: QFont, metrics: QFontMetricsF) -> Shaped:
     width = metrics.horizontalAdvance(text)
-    if not _AS_GLYPHS.issuperset(text):
+    if not _AS_GLYPHS.issuperset(text) or font.underline() or font.strikeOut() or font.overline():
         return Shaped(width, None, 0.0)
     layout = QTextLayout(text, font)
     layout.beginLayout()
@@ -77,6 +83,7 @@ class PlotTexts(QGraphicsItem):
         self._points = np.zeros((0, 2))
         self._widths = np.zeros(0)
         self._shapes: dict[str, Shaped] = {}
+        self._shaped_in = QFont(font)
         self._runs: list[tuple[QColor, list[int]]] = []  # the texts drawn with each pen
         self._area = QRectF()
         self._places: list[QPointF] = []
@@ -119,11 +126,12 @@ class PlotTexts(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if not self._texts:
             return
-        places = self._places_on(painter.worldTransform())
         painter.save()
+        painter.setFont(self._font)
+        self._follow(painter.font())  # the font as the device resolves it (its family follows the app's)
+        places = self._places_on(painter.worldTransform())
         painter.resetTransform()
         texts, shaped = self._texts, self._shaped
-        painter.setFont(self._font)
         vector = painter.paintEngine().type() != _RASTER  # an SVG keeps the numbers as text
         for color, cells in self._runs:
             painter.setPen(color)
@@ -136,12 +144,21 @@ class PlotTexts(QGraphicsItem):
                     painter.drawGlyphRun(places[k], run)
         painter.restore()
 
+    def _follow(self, font: QFont) -> None:
+        """Shape and measure again in ``font`` if it is not the font the texts were shaped in
+        (the item's font leaves the family to the view, which follows the application's)."""
+        if font == self._shaped_in:
+            return
+        self._shaped_in, self._metrics, self._shapes = QFont(font), QFontMetricsF(font), {}
+        self._widths = np.array([self._shaped(t).width for t in self._texts])
+        self._placed_for = ()
+
     def _shaped(self, text: str) -> Shaped:
         shaped = self._shapes.get(text)
         if shaped is None:
             if len(self._shapes) >= _SHAPED_MAX:
                 self._shapes.clear()
-            shaped = self._shapes[text] = _shape(text, self._font, self._metrics)
+            shaped = self._shapes[text] = _shape(text, self._shaped_in, self._metrics)
         return shaped
 
     def _places_on(self, to_device: QTransform) -> list[QPointF]:

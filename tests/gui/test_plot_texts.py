@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRectF, QSize
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QApplication
 
 from attnviz.gui import cell_numbers
 from attnviz.gui.cell_numbers import PlotTexts
@@ -94,8 +96,79 @@ def test_texts_beyond_the_memo_are_shaped_again(qapp, monkeypatch):
     monkeypatch.setattr(cell_numbers, "_SHAPED_MAX", 3)
     texts = [format_number(v, 2) for v in np.linspace(-2, 2, 10)]
     points = [(20 + 20 * k, 40 + 9 * k) for k in range(10)]
-    args = (font_of(11, False), (0.5, 0.5), 0.0, texts, [COLORS[0]] * 10, points, 1.0)
+    font = font_of(11, False)
+    args = (font, (0.5, 0.5), 0.0, texts, [COLORS[0]] * 10, points, 1.0)
     assert drawn_by_item(*args) == drawn_by_qt(*args)
+    item = PlotTexts(font)
+    item.set_texts(texts, [COLORS[0]] * 10, np.array(points), QRectF(0, 0, *SIZE))
+    image = blank(1.0)  # (named: a painter does not keep its device alive)
+    painter = QPainter(image)
+    item.paint(painter, None, None)
+    painter.end()
+    assert 0 < len(item._shapes) <= 3
+
+
+def test_numbers_follow_an_application_font_change(qapp):
+    """The plots' fonts set a size and leave the family to the view, which follows the application."""
+    old = QApplication.font()
+    font = QFont()
+    font.setPointSize(8)  # as heatmap._cell_font()
+    texts, points = ["0.25", "−1.50", "12.00"], [(60, 50), (150, 90), (100, 130)]
+    item = PlotTexts(font)
+    item.set_texts(texts, COLORS, np.array(points), QRectF(0, 0, *SIZE))
+    image = blank(1.0)
+    painter = QPainter(image)
+    item.paint(painter, None, None)  # shaped in the old family
+    painter.end()
+    changed = QFont(old)
+    changed.setFamily("DejaVu Serif" if "Serif" not in old.family() else "DejaVu Sans Mono")
+    QApplication.setFont(changed)
+    try:
+        image = blank(1.0)
+        painter = QPainter(image)
+        item.paint(painter, None, None)
+        painter.end()
+        now = font.resolve(QApplication.font())  # what drawText draws with now
+        assert now.family() != QFont(font).resolve(old).family()
+        assert image == drawn_by_qt(now, (0.5, 0.5), 0.0, texts, COLORS, points, 1.0)
+    finally:
+        QApplication.setFont(old)
+
+
+def svg_of(paint) -> str:
+    """What ``paint(painter)`` draws, as SVG text."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(QSize(*SIZE))
+    painter = QPainter(generator)
+    paint(painter)
+    painter.end()
+    return bytes(buffer.data()).decode("utf-8")
+
+
+def test_an_svg_gets_the_numbers_as_text_where_drawtext_puts_them(qapp):
+    font = font_of(11, False)
+    texts, points = ["0.25", "−1.50", "ﻣﺮ 1"], [(60.0, 50.0), (150.0, 90.0), (100.0, 130.0)]
+    item = PlotTexts(font)
+    item.set_texts(texts, COLORS, np.array(points), QRectF(0, 0, *SIZE))
+    ours = svg_of(lambda painter: item.paint(painter, None, None))
+    metrics = QFontMetricsF(font)
+
+    def reference(painter: QPainter) -> None:
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(font)
+        for text, color, (x, y) in zip(texts, COLORS, points, strict=True):
+            painter.setPen(color)
+            left = round(x - 0.5 * metrics.horizontalAdvance(text))
+            baseline = round(y - 0.5 * (metrics.ascent() + metrics.descent()) + metrics.ascent())
+            painter.drawText(QPointF(left, baseline), text)
+        painter.restore()
+
+    assert ours.count("<text") >= 3 and "0.25" in ours and "1.50" in ours
+    assert ours == svg_of(reference)
 
 
 @pytest.mark.parametrize("ratio", [1.0, 2.0])
@@ -126,4 +199,16 @@ OTHER_SCRIPTS = [
 @pytest.mark.parametrize(("text", "pixels", "bold", "ratio", "point"), OTHER_SCRIPTS)
 def test_other_scripts_look_as_drawtext_draws_them(qapp, text, pixels, bold, ratio, point):
     args = (font_of(pixels, bold), (0.5, 0.5), 0.0, [text], [COLORS[0]], [point], ratio)
+    assert drawn_by_item(*args) == drawn_by_qt(*args)
+
+
+@pytest.mark.parametrize("line", ["setUnderline", "setStrikeOut", "setOverline"])
+@pytest.mark.parametrize("ratio", [1.0, 1.5, 2.0])
+def test_a_font_with_lines_draws_them_as_drawtext_does(qapp, line, ratio):
+    font = QFont()
+    font.setPointSize(8)
+    getattr(font, line)(True)
+    texts = [format_number(v, d) for v in (-1.5, 0.25, 12345.678, np.inf) for d in (0, 2)] + ["AVa.Tg", "Wave"]
+    points = [(20 + (k % 6) * 38, 12 + (k // 6) * 22) for k in range(len(texts))]
+    args = (font, (0.5, 0.5), 0.0, texts, [COLORS[0]] * len(texts), points, ratio)
     assert drawn_by_item(*args) == drawn_by_qt(*args)

@@ -17,8 +17,12 @@ def pixels(widget: QWidget) -> np.ndarray:
     return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine()).copy()
 
 
-def test_the_app_paints_with_the_proxy():
-    assert isinstance(application().style(), KeptIconStyle)
+def test_the_app_paints_with_the_proxy(qapp):
+    qapp.setStyle(QStyleFactory.create("fusion"))  # as a new QApplication starts (the test session has the proxy)
+    try:
+        assert isinstance(application().style(), KeptIconStyle)
+    finally:
+        use_kept_icons(qapp)
 
 
 @pytest.mark.parametrize("which", KEPT_ICONS)
