@@ -136,11 +136,11 @@ class PlotTexts(QGraphicsItem):
         for color, cells in self._runs:
             painter.setPen(color)
             for k in cells:
-                text = shaped(texts[k])
-                if text.runs is None or vector:
-                    painter.drawText(places[k] + QPointF(0.0, text.ascent), texts[k])
+                shape = shaped(texts[k])
+                if shape.runs is None or vector:
+                    painter.drawText(places[k] + QPointF(0.0, shape.ascent), texts[k])
                     continue
-                for run in text.runs:
+                for run in shape.runs:
                     painter.drawGlyphRun(places[k], run)
         painter.restore()
 
