@@ -121,9 +121,7 @@ class CalculationDocument:
         self._chars = _char_formats(document.defaultFont())
         self._formats: dict[tuple[str, str], QTextCharFormat] = {}
         self._page: Page = []
-        # each shown run's length in QString units, block by block, and each block's
-        self._run_lengths: list[list[int]] = []
-        self._lengths: list[int] = []
+        self._run_lengths: list[list[int]] = []  # each shown run's length in QString units, block by block
         self.rebuilds = 0  # full rewrites (the rest were patches)
         self.blocks_rewritten = 0  # blocks that changed shape within a patch
 
@@ -135,9 +133,6 @@ class CalculationDocument:
         elif edits:
             self._patch(edits)
             self._note_lengths(edits)
-        else:
-            return
-        self._lengths = [sum(lengths) for lengths in self._run_lengths]
         self._page = page
 
     def _note_lengths(self, edits: list[RunEdit | BlockEdit]) -> None:
@@ -156,8 +151,9 @@ class CalculationDocument:
         pos = -1  # a block break is one position; the first block has none
         for b, ((kind, runs), (old_kind, old_runs)) in enumerate(zip(page, old, strict=True)):
             pos += 1
+            block_len = sum(self._run_lengths[b])
             if kind == old_kind and runs == old_runs:  # most blocks, most of the time
-                pos += self._lengths[b]
+                pos += block_len
                 continue
             start = pos
             same_shape = kind == old_kind and len(runs) == len(old_runs)
@@ -171,7 +167,7 @@ class CalculationDocument:
                     if run[0] != old_text:
                         run_edits.append(RunEdit(b, k, pos, length, run))
                     pos += length
-            pos = start + self._lengths[b]
+            pos = start + block_len
             if same_shape:
                 edits += run_edits
             else:
