@@ -105,8 +105,7 @@ class PlotTexts(QGraphicsItem):
             runs.setdefault(color.rgba(), []).append(k)
         self._runs = [(QColor.fromRgba(rgba), cells) for rgba, cells in runs.items()]
         self._texts, self._colors, self._points = texts, list(colors), points
-        self._widths = np.array([self._shaped(t).width for t in texts])
-        self._placed_for = ()
+        self._measure()
         self.update()
 
     def clear(self) -> None:
@@ -150,6 +149,10 @@ class PlotTexts(QGraphicsItem):
         if font == self._shaped_in:
             return
         self._shaped_in, self._metrics, self._shapes = QFont(font), QFontMetricsF(font), {}
+        self._measure()
+
+    def _measure(self) -> None:
+        """The texts' widths, for placing them again at the next paint."""
         self._widths = np.array([self._shaped(t).width for t in self._texts])
         self._placed_for = ()
 
