@@ -13,10 +13,15 @@ first change and the last; an edit block per block costs more when most of
 them change (typing). Changes to adjacent blocks share an edit block, and an
 unchanged block between two changes splits them.
 Another number of blocks rebuilds the page.
+
+``show(page, only=blocks)`` brings just those blocks up to date (the ones on
+screen) and leaves the rest as they were; what the document holds is always
+the page it reports as ``shown``, so a later ``show`` patches the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import NamedTuple
 
 from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
@@ -125,15 +130,26 @@ class CalculationDocument:
         self.rebuilds = 0  # full rewrites (the rest were patches)
         self.blocks_rewritten = 0  # blocks that changed shape within a patch
 
-    def show(self, page: Page) -> None:
-        edits = self._edits(page)
+    @property
+    def shown(self) -> Page:
+        """The page the document holds, block by block (do not modify)."""
+        return self._page
+
+    def show(self, page: Page, only: Collection[int] | None = None) -> None:
+        """Show ``page``; with ``only``, just those blocks of it, if it has as many blocks as the page shown."""
+        edits = self._edits(page, only)
         if edits is None:
             self._rebuild(page)
             self._run_lengths = [_run_lens(runs) for _, runs in page]
-        elif edits:
+            self._page = page
+            return
+        if edits:
             self._patch(edits)
             self._note_lengths(edits)
-        self._page = page
+        if only is None:
+            self._page = page
+        else:
+            self._page = [page[b] if b in only else shown for b, shown in enumerate(self._page)]
 
     def _note_lengths(self, edits: list[RunEdit | BlockEdit]) -> None:
         for edit in edits:
@@ -142,8 +158,11 @@ class CalculationDocument:
             else:
                 self._run_lengths[edit.block] = _run_lens(edit.runs)
 
-    def _edits(self, page: Page) -> list[RunEdit | BlockEdit] | None:
-        """What turns the page shown into ``page``, in document order; None if the block count changed."""
+    def _edits(self, page: Page, only: Collection[int] | None = None) -> list[RunEdit | BlockEdit] | None:
+        """What turns the page shown into ``page`` (its blocks in ``only``), in document order.
+
+        None if the block count changed.
+        """
         old = self._page
         if len(page) != len(old):
             return None
@@ -152,7 +171,7 @@ class CalculationDocument:
         for b, ((kind, runs), (old_kind, old_runs)) in enumerate(zip(page, old, strict=True)):
             pos += 1
             block_len = sum(self._run_lengths[b])
-            if kind == old_kind and runs == old_runs:  # most blocks, most of the time
+            if (only is not None and b not in only) or (kind == old_kind and runs == old_runs):
                 pos += block_len
                 continue
             start = pos

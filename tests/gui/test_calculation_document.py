@@ -91,6 +91,24 @@ def test_a_page_shown_over_others_looks_exactly_like_it_built_afresh(qapp, data)
         assert looks(document) == looks(built(page))
 
 
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_showing_some_blocks_of_a_page_leaves_the_others_as_they_were(qapp, data):
+    document = QTextDocument()
+    shown = CalculationDocument(document)
+    page = data.draw(pages())
+    shown.show(page)
+    for _ in range(data.draw(st.integers(1, 4))):
+        new = data.draw(edited(page))
+        only = set(data.draw(st.lists(st.integers(0, len(new) - 1), max_size=len(new))))
+        shown.show(new, only=only)
+        # some blocks of the new page and the rest of the old; another block count: the new page whole
+        same_count = len(new) == len(page)
+        page = [new[b] if b in only else block for b, block in enumerate(page)] if same_count else new
+        assert shown.shown == page
+        assert looks(document) == looks(built(page))
+
+
 def test_only_blocks_that_changed_shape_are_rewritten(qapp):
     document = QTextDocument()
     shown = CalculationDocument(document)
