@@ -78,6 +78,11 @@ class DocumentModel(QObject):
         return self._recompute_count
 
     @property
+    def recompute_pending(self) -> bool:
+        """Whether an edit awaits the coalesced recompute (``result`` would compute it now)."""
+        return self._stale
+
+    @property
     def sentence(self) -> str:
         return self._sentence
 

@@ -270,13 +270,16 @@ def test_load_emits_document_reset_and_result(model, qtbot):
 
 
 def test_result_changed_comes_after_the_event_loop_turn(model, qtbot):
+    settle(qtbot)
     rec = Recorder(model)
     count = model.recompute_count
+    assert not model.recompute_pending
     model.set_cell("W_v", 0, 2, 0, 3.0)
     assert rec.of("resultChanged") == [] and model.recompute_count == count
+    assert model.recompute_pending
     with qtbot.waitSignal(model.resultChanged, timeout=1000):
         pass
-    assert model.recompute_count == count + 1
+    assert model.recompute_count == count + 1 and not model.recompute_pending
     assert_matches_reference(model.result, model.document(), SENTENCE_TOKENS)
 
 
