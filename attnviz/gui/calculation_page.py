@@ -229,14 +229,15 @@ def _block_runs(block: Block) -> tuple[str, list[Run]]:
     return out
 
 
-def build_page(header: list[Seg], steps: list[Step]) -> Page:
-    """The blocks and runs of the whole calculation, empty runs left out."""
-    page: Page = [("p", [run for run in _segs_runs(header, False) if run[0]])]
-    for s in steps:
-        title = [(f"{s.number}. {s.title} {NBSP} ", "h3", ""), (s.formula, "formula", "")]
-        page.append(("h3", [run for run in title if run[0]]))
-        page += [_block_runs(b) for b in s.blocks]
-    return page
+def header_blocks(header: list[Seg]) -> Page:
+    """The page's first block: which token, head and sizes."""
+    return [("p", [run for run in _segs_runs(header, False) if run[0]])]
+
+
+def step_blocks(step: Step) -> Page:
+    """One step's blocks: its title line, then its own blocks."""
+    title = [(f"{step.number}. {step.title} {NBSP} ", "h3", ""), (step.formula, "formula", "")]
+    return [("h3", [run for run in title if run[0]]), *(_block_runs(b) for b in step.blocks)]
 
 
 def message_page(message: str) -> Page:

@@ -4,15 +4,24 @@ What it says is built in calculation_steps; this widget shows it in a
 QTextBrowser (calculation_page, calculation_document) and offers it as text
 or Markdown (calculation_text). Clicking a number that came from a matrix or
 heatmap cell emits :attr:`CalculationPanel.sourceRequested` with that cell.
+
+An edit changes numbers all over the page, but only ≈ 15 of its ≈ 130 lines
+are on screen, and Qt lays out every line a patch touches. So after an edit
+the panel builds the steps whose blocks are on screen and patches just those
+blocks; the rest of the page is brought up to date once the edits pause for
+REST_DELAY_MS, or at once when the reader scrolls, resizes the panel or
+clicks into the text. Copying and exporting build the whole page afresh.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QShowEvent, QTextDocument
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QResizeEvent, QShowEvent, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -25,10 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from attnviz.gui.calculation_document import CalculationDocument
-from attnviz.gui.calculation_page import Page, build_page, message_page, parse_source
+from attnviz.gui.calculation_page import Page, header_blocks, message_page, parse_source, step_blocks
 from attnviz.gui.calculation_steps import (
     EMPTY_MESSAGE,
     NO_TOKEN_MESSAGE,
+    STEPS,
     Context,
     Seg,
     build_steps,
@@ -40,6 +50,9 @@ from attnviz.gui.view_state import MAX_DIGITS, MIN_DIGITS, ViewState
 from attnviz.model import DocumentModel
 
 __all__ = ["EMPTY_MESSAGE", "CalculationPanel", "parse_source"]
+
+# How long edits must pause before the part of the page off screen follows them.
+REST_DELAY_MS = 150
 
 
 # ---- the widget --------------------------------------------------------------
@@ -54,8 +67,13 @@ class CalculationPanel(QWidget):
         self.setObjectName("panel:calculation")
         self.model = model
         self.view = view
-        self.regenerations = 0  # how many times the text was brought up to date (tests check laziness)
+        self.regenerations = 0  # how many times the whole text was brought up to date (tests check laziness)
+        self.on_screen_updates = 0  # how many times only the blocks on screen were
         self._dirty = True
+        self._rest_stale = False  # blocks off screen may show an older page
+        self._updating = False
+        # the blocks of the page's parts as last built whole: the header, then each step
+        self._parts: list[range] = []
         self._show_terms = False
         self._show_all_keys = False
         self._build_ui()
@@ -64,6 +82,10 @@ class CalculationPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._regenerate_if_visible)
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.setInterval(REST_DELAY_MS)
+        self._rest_timer.timeout.connect(self._bring_rest_up_to_date)
         model.resultChanged.connect(self._invalidate)
         view.headChanged.connect(self._invalidate)
         view.tokenChanged.connect(self._invalidate)
@@ -98,6 +120,9 @@ class CalculationPanel(QWidget):
             policy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.page = CalculationDocument(self.text.document())
         self.text.anchorClicked.connect(self._on_anchor)
+        # what the reader scrolls to, or selects to copy, must be the current page
+        self.text.verticalScrollBar().valueChanged.connect(self._bring_rest_up_to_date)
+        self.text.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -142,8 +167,18 @@ class CalculationPanel(QWidget):
         return self._message() + "\n" if ctx is None else render_markdown(self._header(ctx), build_steps(ctx))
 
     def to_page(self) -> Page:
+        return self._whole_page()[0]
+
+    def _whole_page(self) -> tuple[Page, list[range]]:
+        """The page, and the blocks of its parts (none for a message)."""
         ctx = self._context()
-        return message_page(self._message()) if ctx is None else build_page(self._header(ctx), build_steps(ctx))
+        if ctx is None:
+            return message_page(self._message()), []
+        parts = [header_blocks(self._header(ctx)), *(step_blocks(s) for s in build_steps(ctx))]
+        return [block for part in parts for block in part], _spans(parts)
+
+    def _part(self, ctx: Context, k: int) -> Page:
+        return header_blocks(self._header(ctx)) if k == 0 else step_blocks(STEPS[k - 1](ctx))
 
     def to_html(self) -> str:
         """The page as Qt writes it out as HTML (links, token colours), built afresh."""
@@ -172,6 +207,7 @@ class CalculationPanel(QWidget):
     # ---- regeneration -------------------------------------------------------
     def _invalidate(self, *_: Any) -> None:
         self._dirty = True
+        self._rest_timer.stop()  # the edits have not paused: the next update on screen starts the wait again
         if self.isVisible():
             self._timer.start()
 
@@ -184,23 +220,103 @@ class CalculationPanel(QWidget):
 
     def _regenerate_if_visible(self) -> None:
         if self._dirty and self.isVisible():
-            self.regenerate()
+            self.update_on_screen()
 
     def regenerate(self) -> None:
-        """Bring the text up to date now, keeping the scroll position."""
-        bar = self.text.verticalScrollBar()
-        hbar = self.text.horizontalScrollBar()
-        pos, hpos = bar.value(), hbar.value()
-        self.page.show(self.to_page())
-        bar.setValue(pos)
-        hbar.setValue(hpos)
+        """Bring the whole text up to date now, keeping the scroll position."""
+        self._rest_timer.stop()
+        self._rest_stale = False
+        with self._scroll_kept():
+            page, self._parts = self._whole_page()
+            self.page.show(page)
         self._dirty = False
         self.regenerations += 1
 
+    def update_on_screen(self) -> None:
+        """Bring the blocks on screen up to date now, and the rest once the edits pause."""
+        ctx = self._context()
+        if ctx is None or not self._parts or self._parts[-1].stop != len(self.page.shown):
+            self.regenerate()  # a message, or a page the parts do not describe
+            return
+        page = list(self.page.shown)
+        built: set[int] = set()
+        done: set[int] = set()
+        reshaped = False
+        with self._scroll_kept():
+            # patched blocks can change height and bring others on screen: until none is new
+            while todo := [b for b in self._blocks_on_screen() if b not in done]:
+                needed = {self._part_of(b) for b in todo} - built
+                if not self._fill(ctx, page, needed):
+                    reshaped = True
+                    break
+                built |= needed
+                self.page.show(page, only=set(todo))
+                done.update(todo)
+        if reshaped:
+            self.regenerate()
+            return
+        self._dirty = False
+        self.on_screen_updates += 1
+        self._rest_stale = len(done) < len(page)
+        if self._rest_stale:
+            self._rest_timer.start()
+
+    def _fill(self, ctx: Context, page: Page, parts: set[int]) -> bool:
+        """Build ``parts`` into their places on ``page``; False if one no longer has as many blocks."""
+        for k in parts:
+            blocks = self._part(ctx, k)
+            if len(blocks) != len(self._parts[k]):
+                return False
+            page[self._parts[k].start:self._parts[k].stop] = blocks
+        return True
+
+    def _bring_rest_up_to_date(self) -> None:
+        # hidden: showEvent will; an edit about to be recomputed: the update on screen it brings comes first
+        if self._rest_stale and not self._updating and self.isVisible() and not self.model.recompute_pending:
+            self.regenerate()
+
+    def _blocks_on_screen(self) -> list[int]:
+        document = self.text.document()
+        layout = document.documentLayout()
+        seen = QRectF(0, self.text.verticalScrollBar().value(), 1, self.text.viewport().height())
+        out, block = [], document.begin()
+        while block.isValid():
+            rect = layout.blockBoundingRect(block)
+            if rect.top() >= seen.bottom():
+                break
+            if rect.bottom() > seen.top():
+                out.append(block.blockNumber())
+            block = block.next()
+        return out
+
+    def _part_of(self, block: int) -> int:
+        return next(k for k, span in enumerate(self._parts) if block in span)
+
+    @contextlib.contextmanager
+    def _scroll_kept(self) -> Iterator[None]:
+        bar, hbar = self.text.verticalScrollBar(), self.text.horizontalScrollBar()
+        pos, hpos = bar.value(), hbar.value()
+        self._updating = True
+        try:
+            yield
+        finally:
+            bar.setValue(pos)
+            hbar.setValue(hpos)
+            self._updating = False
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._dirty:
+        if self._dirty or self._rest_stale:
             self.regenerate()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._bring_rest_up_to_date()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.text and event.type() == QEvent.Type.FocusIn:
+            self._bring_rest_up_to_date()
+        return False
 
     # ---- links --------------------------------------------------------------
     def _on_anchor(self, url: QUrl) -> None:
@@ -216,3 +332,10 @@ class CalculationPanel(QWidget):
             self.sourceRequested.emit(*parsed)
 
 
+def _spans(parts: list[Page]) -> list[range]:
+    """The blocks each part takes on the page they make together."""
+    out, start = [], 0
+    for part in parts:
+        out.append(range(start, start + len(part)))
+        start += len(part)
+    return out
