@@ -30,7 +30,11 @@ idle grab       ``grab()`` of the real window, settled, with no edit: what
                 grabs).
 burst           1000 ``setData`` calls in one event-loop turn, then settle and
                 grab: recomputes (``model.recompute_count``) and redraws of
-                each panel (``refresh_count`` / ``regenerations``).
+                each panel (``refresh_count`` / ``regenerations``; for the
+                calculation panel, updates of its whole page or of the blocks
+                on screen). Then, after a pause of 3 × REST_DELAY_MS, what the
+                pause caused: the calculation panel brings the rest of its
+                page up to date (one whole-page update).
 matplotlib      the two heatmaps (scores and softmax weights of head 1) with
                 the numbers in the cells, redrawn on the Agg canvas after the
                 same edit. "notebook": re-run the cell (forward pass, new
@@ -212,7 +216,9 @@ class Harness:
     def counters(self) -> dict[str, int]:
         c = {"recompute": self.model.recompute_count}
         for name, panel in self.panels.items():
-            c[name] = getattr(panel, "regenerations", getattr(panel, "refresh_count", -1))
+            # the calculation panel may update just the part of its page on screen
+            c[name] = getattr(panel, "regenerations", getattr(panel, "refresh_count", -1)) + getattr(
+                panel, "on_screen_updates", 0)
         return c
 
     def on_screen(self) -> dict[str, bool]:
@@ -365,7 +371,21 @@ def time_burst(h: Harness) -> dict:
         "caused": caused,
         "on_screen": on_screen,
         "exactly_one_each": ok,
+        "after_pause": after_pause(h),
     }
+
+
+def after_pause(h: Harness) -> dict[str, int]:
+    """What the window does once edits pause: the calculation panel brings the rest of its page up to date."""
+    from attnviz.gui.calculation_panel import REST_DELAY_MS
+
+    before = h.counters()
+    deadline = time.perf_counter() + 3 * REST_DELAY_MS / 1000
+    while time.perf_counter() < deadline:
+        h.app.processEvents()
+        time.sleep(0.002)
+    after = h.counters()
+    return {k: after[k] - before[k] for k in after if after[k] != before[k]}
 
 
 def time_forward(doc, reps: int) -> list[float]:
@@ -784,8 +804,9 @@ def table_text(res: dict) -> str:
         if b:
             caused = ", ".join(f"{k} {v}" + ("" if k == "recompute" or b["on_screen"].get(k) else " (off screen)")
                                for k, v in b["caused"].items())
+            rest = ", ".join(f"{k} {v}" for k, v in b.get("after_pause", {}).items()) or "nothing"
             lines.append(f"  {CASE_TITLES[case]}: {caused}; calls {b['calls_ms']:.0f} ms, "
-                         f"to pixels {b['to_pixels_ms']:.0f} ms")
+                         f"to pixels {b['to_pixels_ms']:.0f} ms; once the edits pause: {rest}")
     t = res["cases"].get(TABLE_CASE, {}).get("table")
     if t:
         lines.append("")
