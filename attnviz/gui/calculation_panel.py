@@ -9,8 +9,11 @@ An edit changes numbers all over the page, but only ≈ 15 of its ≈ 130 lines
 are on screen, and Qt lays out every line a patch touches. So after an edit
 the panel builds the steps whose blocks are on screen and patches just those
 blocks; the rest of the page is brought up to date once the edits pause for
-REST_DELAY_MS, or at once when the reader scrolls, resizes the panel or
-clicks into the text. Copying and exporting build the whole page afresh.
+REST_DELAY_MS, or at once when a block not yet updated is about to be painted
+(a scroll, a resize, a zoom) or the reader uses the keyboard or the context
+menu in the text (to select and copy). The Copy button and the exports build
+the whole page afresh. An update keeps the first block on screen where it
+was, so blocks above it that change height do not move the text being read.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QResizeEvent, QShowEvent, QTextDocument
+from PySide6.QtGui import QGuiApplication, QShowEvent, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -70,8 +73,7 @@ class CalculationPanel(QWidget):
         self.regenerations = 0  # how many times the whole text was brought up to date (tests check laziness)
         self.on_screen_updates = 0  # how many times only the blocks on screen were
         self._dirty = True
-        self._rest_stale = False  # blocks off screen may show an older page
-        self._updating = False
+        self._stale: set[int] = set()  # blocks (off screen) that may show an older page
         # the blocks of the page's parts as last built whole: the header, then each step
         self._parts: list[range] = []
         self._show_terms = False
@@ -81,11 +83,11 @@ class CalculationPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
-        self._timer.timeout.connect(self._regenerate_if_visible)
+        self._timer.timeout.connect(self._update_if_visible)
         self._rest_timer = QTimer(self)
         self._rest_timer.setSingleShot(True)
         self._rest_timer.setInterval(REST_DELAY_MS)
-        self._rest_timer.timeout.connect(self._bring_rest_up_to_date)
+        self._rest_timer.timeout.connect(self._after_pause)
         model.resultChanged.connect(self._invalidate)
         view.headChanged.connect(self._invalidate)
         view.tokenChanged.connect(self._invalidate)
@@ -120,9 +122,9 @@ class CalculationPanel(QWidget):
             policy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.page = CalculationDocument(self.text.document())
         self.text.anchorClicked.connect(self._on_anchor)
-        # what the reader scrolls to, or selects to copy, must be the current page
-        self.text.verticalScrollBar().valueChanged.connect(self._bring_rest_up_to_date)
+        # what is painted, and what the reader selects to copy, must be the current page
         self.text.installEventFilter(self)
+        self.text.viewport().installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -174,10 +176,11 @@ class CalculationPanel(QWidget):
         ctx = self._context()
         if ctx is None:
             return message_page(self._message()), []
-        parts = [header_blocks(self._header(ctx)), *(step_blocks(s) for s in build_steps(ctx))]
+        parts = [self._part(ctx, k) for k in range(len(STEPS) + 1)]
         return [block for part in parts for block in part], _spans(parts)
 
     def _part(self, ctx: Context, k: int) -> Page:
+        """Part ``k`` of the page: 0 the header, then the steps."""
         return header_blocks(self._header(ctx)) if k == 0 else step_blocks(STEPS[k - 1](ctx))
 
     def to_html(self) -> str:
@@ -218,15 +221,15 @@ class CalculationPanel(QWidget):
         self.precision_box.blockSignals(False)
         self._invalidate()
 
-    def _regenerate_if_visible(self) -> None:
+    def _update_if_visible(self) -> None:
         if self._dirty and self.isVisible():
             self.update_on_screen()
 
     def regenerate(self) -> None:
         """Bring the whole text up to date now, keeping the scroll position."""
         self._rest_timer.stop()
-        self._rest_stale = False
-        with self._scroll_kept():
+        self._stale = set()
+        with self._place_kept():
             page, self._parts = self._whole_page()
             self.page.show(page)
         self._dirty = False
@@ -242,7 +245,7 @@ class CalculationPanel(QWidget):
         built: set[int] = set()
         done: set[int] = set()
         reshaped = False
-        with self._scroll_kept():
+        with self._place_kept():
             # patched blocks can change height and bring others on screen: until none is new
             while todo := [b for b in self._blocks_on_screen() if b not in done]:
                 needed = {self._part_of(b) for b in todo} - built
@@ -257,8 +260,8 @@ class CalculationPanel(QWidget):
             return
         self._dirty = False
         self.on_screen_updates += 1
-        self._rest_stale = len(done) < len(page)
-        if self._rest_stale:
+        self._stale = set(range(len(page))) - done
+        if self._stale:
             self._rest_timer.start()
 
     def _fill(self, ctx: Context, page: Page, parts: set[int]) -> bool:
@@ -270,9 +273,13 @@ class CalculationPanel(QWidget):
             page[self._parts[k].start:self._parts[k].stop] = blocks
         return True
 
+    def _after_pause(self) -> None:
+        # an edit about to be recomputed did not pause: its update on screen comes first, and waits again
+        if not self.model.recompute_pending:
+            self._bring_rest_up_to_date()
+
     def _bring_rest_up_to_date(self) -> None:
-        # hidden: showEvent will; an edit about to be recomputed: the update on screen it brings comes first
-        if self._rest_stale and not self._updating and self.isVisible() and not self.model.recompute_pending:
+        if self._stale and self.isVisible():  # hidden: showEvent will
             self.regenerate()
 
     def _blocks_on_screen(self) -> list[int]:
@@ -293,30 +300,43 @@ class CalculationPanel(QWidget):
         return next(k for k, span in enumerate(self._parts) if block in span)
 
     @contextlib.contextmanager
-    def _scroll_kept(self) -> Iterator[None]:
+    def _place_kept(self) -> Iterator[None]:
+        """Keep the first block on screen where it is (the scroll position, if the page changed its blocks)."""
         bar, hbar = self.text.verticalScrollBar(), self.text.horizontalScrollBar()
         pos, hpos = bar.value(), hbar.value()
-        self._updating = True
+        count = self.text.document().blockCount()
+        on_screen = self._blocks_on_screen()
+        first = on_screen[0] if on_screen else None
+        offset = self._block_top(first) - pos if first is not None else 0
         try:
             yield
         finally:
+            if first is not None and self.text.document().blockCount() == count:
+                pos = self._block_top(first) - offset
             bar.setValue(pos)
             hbar.setValue(hpos)
-            self._updating = False
+
+    def _block_top(self, number: int) -> int:
+        document = self.text.document()
+        return round(document.documentLayout().blockBoundingRect(document.findBlockByNumber(number)).top())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._dirty or self._rest_stale:
+        if self._dirty or self._stale:
             self.regenerate()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._bring_rest_up_to_date()
-
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.text and event.type() == QEvent.Type.FocusIn:
+        if self._stale and self._reaches_rest(watched, event.type()):
             self._bring_rest_up_to_date()
         return False
+
+    def _reaches_rest(self, watched: QObject, kind: QEvent.Type) -> bool:
+        """Whether this event shows or hands over blocks that may not be up to date."""
+        if watched is self.text:  # the keyboard: select all, copy, move through the text
+            return kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
+        if kind == QEvent.Type.ContextMenu:  # its Select All and Copy
+            return True
+        return kind == QEvent.Type.Paint and not self._stale.isdisjoint(self._blocks_on_screen())
 
     # ---- links --------------------------------------------------------------
     def _on_anchor(self, url: QUrl) -> None:
