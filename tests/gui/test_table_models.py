@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QRadioButton, QSpinBox, QStyledItemDelegate, QTabWidget
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QRadioButton, QSpinBox, QStyledItemDelegate
 
 from attnviz.engine import Document
 from attnviz.engine.examples import load_example
@@ -271,29 +271,6 @@ def test_cells_look_as_the_style_would_paint_them(pizza):
     font.setPointSize(font.pointSize() + 5)
     view.setFont(font)
     assert picture(own_paint) == picture(styled_paint)
-
-
-@pytest.mark.parametrize("sentence", ["", "go", None])  # no rows, fewer rows than fit, the whole example
-def test_the_tables_fill_their_background_as_qt_would(pizza, qtbot, sentence):
-    """The viewports fill their own background (not opaque, for the tab widget's sake) and look as Qt fills it."""
-    tabs = pizza.findChild(QTabWidget, "tables")
-    view = pizza.tables["embeddings"]
-    if sentence is not None:
-        pizza.model.set_sentence(sentence)
-        qtbot.waitUntil(lambda: view.model().rowCount() == len(sentence.split()))
-    view.horizontalHeader().resizeSection(0, 30)  # the columns end well short of the right edge
-    view.selectRow(0)
-    viewports = [view.viewport(), view.horizontalHeader().viewport(), view.verticalHeader().viewport()]
-
-    def picture() -> QImage:
-        return tabs.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-
-    own = picture()
-    assert not any(v.autoFillBackground() for v in viewports)
-    for viewport in viewports:  # Qt's own fill instead
-        viewport.removeEventFilter(view.background)
-        viewport.setAutoFillBackground(True)
-    assert picture() == own
 
 
 def test_a_new_word_repaints_its_own_row_and_keeps_the_table(pizza, qtbot):
