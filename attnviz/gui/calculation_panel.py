@@ -10,8 +10,8 @@ are on screen, and Qt lays out every line a patch touches. So after an edit
 the panel builds the steps whose blocks are on screen and patches just those
 blocks; the rest of the page is brought up to date once the edits pause for
 REST_DELAY_MS, or at once when a block not yet updated is about to be painted
-(a scroll, a resize, a zoom) or the reader uses the keyboard or the context
-menu in the text (to select and copy). The Copy button and the exports build
+(a scroll, a resize, a zoom) or the reader selects all or copies in the text
+(keys or context menu). The Copy button and the exports build
 the whole page afresh. An update keeps the first block on screen where it
 was, so blocks above it that change height do not move the text being read.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QShowEvent, QTextDocument
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShowEvent, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -56,6 +56,8 @@ __all__ = ["EMPTY_MESSAGE", "CalculationPanel", "parse_source"]
 
 # How long edits must pause before the part of the page off screen follows them.
 REST_DELAY_MS = 150
+# Keys that hand the page's text over (to the clipboard) rather than show it
+_HANDING_OVER = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.SelectAll)
 
 
 # ---- the widget --------------------------------------------------------------
@@ -87,7 +89,7 @@ class CalculationPanel(QWidget):
         self._rest_timer = QTimer(self)
         self._rest_timer.setSingleShot(True)
         self._rest_timer.setInterval(REST_DELAY_MS)
-        self._rest_timer.timeout.connect(self._after_pause)
+        self._rest_timer.timeout.connect(self._bring_rest_up_to_date)
         model.resultChanged.connect(self._invalidate)
         view.headChanged.connect(self._invalidate)
         view.tokenChanged.connect(self._invalidate)
@@ -273,13 +275,11 @@ class CalculationPanel(QWidget):
             page[self._parts[k].start:self._parts[k].stop] = blocks
         return True
 
-    def _after_pause(self) -> None:
-        # an edit about to be recomputed did not pause: its update on screen comes first, and waits again
-        if not self.model.recompute_pending:
-            self._bring_rest_up_to_date()
-
     def _bring_rest_up_to_date(self) -> None:
-        if self._stale and self.isVisible():  # hidden: showEvent will
+        # Hidden: showEvent will. An edit awaiting its recompute (in this turn of the event loop)
+        # brings its own update on screen, and the wait starts again; recomputing from here would
+        # run every panel's handlers inside this panel's paint.
+        if self._stale and self.isVisible() and not self.model.recompute_pending:
             self.regenerate()
 
     def _blocks_on_screen(self) -> list[int]:
@@ -326,14 +326,16 @@ class CalculationPanel(QWidget):
             self.regenerate()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if self._stale and self._reaches_rest(watched, event.type()):
+        if self._stale and self._reaches_rest(watched, event):
             self._bring_rest_up_to_date()
         return False
 
-    def _reaches_rest(self, watched: QObject, kind: QEvent.Type) -> bool:
+    def _reaches_rest(self, watched: QObject, event: QEvent) -> bool:
         """Whether this event shows or hands over blocks that may not be up to date."""
-        if watched is self.text:  # the keyboard: select all, copy, move through the text
-            return kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
+        kind = event.type()
+        if watched is self.text:  # select all, copy (other keys either scroll, and paint, or go elsewhere)
+            return kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and any(
+                event.matches(key) for key in _HANDING_OVER)
         if kind == QEvent.Type.ContextMenu:  # its Select All and Copy
             return True
         return kind == QEvent.Type.Paint and not self._stale.isdisjoint(self._blocks_on_screen())

@@ -2,8 +2,8 @@
 
 What is on screen must always be the current page, block for block, and the
 whole page must be current after the pause, or as soon as a block not yet
-updated is painted (a scroll, a resize, a zoom) or the reader reaches for the
-text with the keyboard or the context menu. "Current" is checked against a
+updated is painted (a scroll, a resize, a zoom) or the reader selects all or
+copies (keys or context menu). "Current" is checked against a
 QTextDocument built afresh from the panel's page.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import QPoint, QRectF, Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QTextDocument, QTextDocumentFragment
+from PySide6.QtCore import QEvent, QPoint, QRectF, Qt
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeyEvent, QTextDocument, QTextDocumentFragment
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -104,14 +104,63 @@ def test_the_rest_follows_before_a_block_not_yet_updated_is_painted(qtbot, how):
     assert block_texts(panel.text.document()) == fresh_blocks(panel)
 
 
-def test_blocks_painted_while_an_edit_awaits_its_recompute_show_that_edit(qtbot):
+def test_a_paint_while_an_edit_awaits_its_recompute_leaves_it_to_the_recompute(qtbot):
+    # recomputing from inside the text's paint would run every panel's handlers there
     doc = random_doc(62, 4, 4, 4, 1, 8)
     model, _, panel = short_panel(qtbot, doc)
     edited_once(qtbot, panel, lambda: model.set_cell("W_k", 0, 1, 1, -1.5))
+    updates = panel.on_screen_updates + panel.regenerations
     model.set_cell("W_k", 0, 2, 2, 2.5)  # recomputed a turn of the event loop later
     panel.text.verticalScrollBar().setValue(panel.text.verticalScrollBar().maximum())
     panel.text.viewport().repaint()  # a paint before that turn
-    assert block_texts(panel.text.document()) == fresh_blocks(panel)
+    assert model.recompute_pending
+    # that turn: the recompute, then the update of what is on screen
+    qtbot.waitUntil(lambda: panel.on_screen_updates + panel.regenerations > updates)
+    new, shown = fresh_blocks(panel), block_texts(panel.text.document())
+    assert [shown[b] for b in blocks_in_view(panel)] == [new[b] for b in blocks_in_view(panel)]
+
+
+def test_once_the_page_is_whole_paints_and_keys_do_no_more_work(qtbot):
+    doc = random_doc(62, 4, 4, 4, 1, 8)
+    model, _, panel = short_panel(qtbot, doc)
+    whole = panel.regenerations
+    edited_once(qtbot, panel, lambda: model.set_cell("W_k", 0, 1, 1, -1.5))
+    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+    whole = panel.regenerations
+    panel.text.verticalScrollBar().setValue(panel.text.verticalScrollBar().maximum())
+    panel.text.viewport().repaint()
+    QTest.keyClick(panel.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert panel.regenerations == whole
+
+
+def test_keys_other_than_select_all_and_copy_leave_the_rest_for_the_pause(qtbot):
+    # e.g. Ctrl+Z pressed while reading: the undo brings its own update, so rebuilding first is wasted
+    doc = random_doc(62, 4, 4, 4, 1, 8)
+    model, _, panel = short_panel(qtbot, doc)
+    panel.activateWindow()
+    panel.text.setFocus()
+    qtbot.waitUntil(panel.text.hasFocus)
+    whole = panel.regenerations
+    edited_once(qtbot, panel, lambda: model.set_cell("W_k", 0, 1, 1, -1.5))
+    for key, modifiers in ((Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier),
+                           (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier),
+                           (Qt.Key.Key_X, Qt.KeyboardModifier.NoModifier),
+                           (Qt.Key.Key_Control, Qt.KeyboardModifier.ControlModifier)):
+        QTest.keyClick(panel.text, key, modifiers)
+    assert panel.regenerations == whole
+
+
+def test_an_update_keeps_the_horizontal_scroll(qtbot):
+    doc = random_doc(62, 8, 8, 8, 1, 8)
+    model, _, panel = short_panel(qtbot, doc, width=330)
+    hbar = panel.text.horizontalScrollBar()
+    assert hbar.maximum() > 40
+    hbar.setValue(40)
+    whole = panel.regenerations
+    edited_once(qtbot, panel, lambda: model.set_cell("W_q", 0, 1, 1, 3.5))
+    assert hbar.value() == 40
+    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+    assert hbar.value() == 40
 
 
 def test_a_paint_of_blocks_already_updated_leaves_the_rest_for_the_pause(qtbot):
@@ -135,6 +184,17 @@ def test_select_all_and_copy_from_the_keyboard_copy_the_current_page(qtbot):
     QTest.keyClick(panel.text, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     whole = QTextDocumentFragment(built(panel, panel.to_page())).toPlainText()
     assert QGuiApplication.clipboard().text() == whole
+
+
+@pytest.mark.parametrize("kind", [QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride])
+@pytest.mark.parametrize("key", [Qt.Key.Key_A, Qt.Key.Key_C])
+def test_either_event_of_select_all_or_copy_brings_the_rest(qtbot, kind, key):
+    # a shortcut reaches the focused text as a ShortcutOverride, then (if the text takes it) a KeyPress
+    doc = random_doc(68, 4, 4, 4, 1, 8)
+    model, _, panel = short_panel(qtbot, doc)
+    edited_once(qtbot, panel, lambda: model.set_cell("W_q", 0, 0, 1, 4.5))
+    QApplication.sendEvent(panel.text, QKeyEvent(kind, key, Qt.KeyboardModifier.ControlModifier))
+    assert block_texts(panel.text.document()) == fresh_blocks(panel)
 
 
 def test_the_context_menu_sees_the_current_page(qtbot):
