@@ -77,13 +77,19 @@ def built(page) -> QTextDocument:
     return document
 
 
-@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_a_page_shown_over_others_looks_exactly_like_it_built_afresh(qapp, data):
+def a_shown_page(data):
+    """A document, its CalculationDocument, and the random page it shows."""
     document = QTextDocument()
     shown = CalculationDocument(document)
     page = data.draw(pages())
     shown.show(page)
+    return document, shown, page
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_page_shown_over_others_looks_exactly_like_it_built_afresh(qapp, data):
+    document, shown, page = a_shown_page(data)
     for _ in range(data.draw(st.integers(1, 4))):
         page = data.draw(edited(page))
         shown.show(page)
@@ -94,10 +100,7 @@ def test_a_page_shown_over_others_looks_exactly_like_it_built_afresh(qapp, data)
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_showing_some_blocks_of_a_page_leaves_the_others_as_they_were(qapp, data):
-    document = QTextDocument()
-    shown = CalculationDocument(document)
-    page = data.draw(pages())
-    shown.show(page)
+    document, shown, page = a_shown_page(data)
     for _ in range(data.draw(st.integers(1, 4))):
         new = data.draw(edited(page))
         only = set(data.draw(st.lists(st.integers(0, len(new) - 1), max_size=len(new))))

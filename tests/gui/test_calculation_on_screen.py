@@ -64,6 +64,31 @@ def short_panel(qtbot, doc, width: int = 700):
     return model, view, panel
 
 
+def wrapping_panel(qtbot):
+    """A narrow panel at 8 digits, whose vectors' lines wrap (fewer digits unwrap them)."""
+    _, view, panel = short_panel(qtbot, random_doc(63, 8, 8, 8, 1, 5), width=330)
+    view.set_precision(8)
+    panel.regenerate()
+    return view, panel
+
+
+def assert_on_screen_is_current(panel) -> None:
+    new, shown = fresh_blocks(panel), block_texts(panel.text.document())
+    on_screen = blocks_in_view(panel)
+    assert [shown[b] for b in on_screen] == [new[b] for b in on_screen]
+
+
+def focus_text(qtbot, panel) -> None:
+    panel.activateWindow()
+    panel.text.setFocus()
+    qtbot.waitUntil(panel.text.hasFocus)
+
+
+def wait_for_the_rest(qtbot, panel, whole: int) -> None:
+    """Wait for the whole-page update that follows a pause (``whole``: the count before it)."""
+    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+
+
 def edited_once(qtbot, panel, change) -> None:
     """Make a change and wait for the panel's next update, whichever kind it is."""
     before = panel.on_screen_updates + panel.regenerations
@@ -84,7 +109,7 @@ def test_an_edit_updates_the_blocks_on_screen_at_once_and_the_rest_after_a_pause
     # off screen, the q·k lines still hold the old numbers (the edit changed them)
     off = [b for b in range(len(new)) if b not in on_screen and new[b] != old[b]]
     assert off and all(shown[b] == old[b] for b in off)
-    qtbot.waitUntil(lambda: panel.regenerations > whole_before, timeout=5 * REST_DELAY_MS + 2000)
+    wait_for_the_rest(qtbot, panel, whole_before)
     assert block_texts(panel.text.document()) == fresh_blocks(panel)
 
 
@@ -116,8 +141,7 @@ def test_a_paint_while_an_edit_awaits_its_recompute_leaves_it_to_the_recompute(q
     assert model.recompute_pending
     # that turn: the recompute, then the update of what is on screen
     qtbot.waitUntil(lambda: panel.on_screen_updates + panel.regenerations > updates)
-    new, shown = fresh_blocks(panel), block_texts(panel.text.document())
-    assert [shown[b] for b in blocks_in_view(panel)] == [new[b] for b in blocks_in_view(panel)]
+    assert_on_screen_is_current(panel)
 
 
 def test_once_the_page_is_whole_paints_and_keys_do_no_more_work(qtbot):
@@ -125,7 +149,7 @@ def test_once_the_page_is_whole_paints_and_keys_do_no_more_work(qtbot):
     model, _, panel = short_panel(qtbot, doc)
     whole = panel.regenerations
     edited_once(qtbot, panel, lambda: model.set_cell("W_k", 0, 1, 1, -1.5))
-    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+    wait_for_the_rest(qtbot, panel, whole)
     whole = panel.regenerations
     panel.text.verticalScrollBar().setValue(panel.text.verticalScrollBar().maximum())
     panel.text.viewport().repaint()
@@ -137,9 +161,7 @@ def test_keys_other_than_select_all_and_copy_leave_the_rest_for_the_pause(qtbot)
     # e.g. Ctrl+Z pressed while reading: the undo brings its own update, so rebuilding first is wasted
     doc = random_doc(62, 4, 4, 4, 1, 8)
     model, _, panel = short_panel(qtbot, doc)
-    panel.activateWindow()
-    panel.text.setFocus()
-    qtbot.waitUntil(panel.text.hasFocus)
+    focus_text(qtbot, panel)
     whole = panel.regenerations
     edited_once(qtbot, panel, lambda: model.set_cell("W_k", 0, 1, 1, -1.5))
     for key, modifiers in ((Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier),
@@ -159,7 +181,7 @@ def test_an_update_keeps_the_horizontal_scroll(qtbot):
     whole = panel.regenerations
     edited_once(qtbot, panel, lambda: model.set_cell("W_q", 0, 1, 1, 3.5))
     assert hbar.value() == 40
-    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+    wait_for_the_rest(qtbot, panel, whole)
     assert hbar.value() == 40
 
 
@@ -176,9 +198,7 @@ def test_a_paint_of_blocks_already_updated_leaves_the_rest_for_the_pause(qtbot):
 def test_select_all_and_copy_from_the_keyboard_copy_the_current_page(qtbot):
     doc = random_doc(68, 4, 4, 4, 1, 8)
     model, _, panel = short_panel(qtbot, doc)
-    panel.activateWindow()
-    panel.text.setFocus()
-    qtbot.waitUntil(panel.text.hasFocus)
+    focus_text(qtbot, panel)
     edited_once(qtbot, panel, lambda: model.set_cell("W_q", 0, 0, 1, 4.5))  # e.g. Ctrl+Z while reading
     QTest.keyClick(panel.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClick(panel.text, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
@@ -212,10 +232,7 @@ def test_the_context_menu_sees_the_current_page(qtbot):
 
 def test_updates_keep_the_first_block_on_screen_in_place(qtbot):
     # narrow: the vectors' lines wrap, and fewer digits make the blocks above the view shorter
-    doc = random_doc(63, 8, 8, 8, 1, 5)
-    _, view, panel = short_panel(qtbot, doc, width=330)
-    view.set_precision(8)
-    panel.regenerate()
+    view, panel = wrapping_panel(qtbot)
     kinds = [kind for kind, _ in panel.page.shown]
     first = kinds.index("h3", kinds.index("math"))  # a step's title below the first (wrapped) vector
     document, bar = panel.text.document(), panel.text.verticalScrollBar()
@@ -228,33 +245,26 @@ def test_updates_keep_the_first_block_on_screen_in_place(qtbot):
     assert blocks_in_view(panel)[0] == first
     edited_once(qtbot, panel, lambda: view.set_precision(0))
     assert top() - bar.value() == 0
-    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+    wait_for_the_rest(qtbot, panel, whole)
     assert top() < above  # the blocks above it shrank ...
     assert top() - bar.value() == 0  # ... and it stayed where the reader had it
     assert block_texts(document) == fresh_blocks(panel)
 
 
 def test_a_view_scrolled_to_the_bottom_stays_consistent_while_patches_shrink_the_page(qtbot):
-    doc = random_doc(63, 8, 8, 8, 1, 5)
-    _, view, panel = short_panel(qtbot, doc, width=330)
-    view.set_precision(8)
-    panel.regenerate()
+    view, panel = wrapping_panel(qtbot)
     bar = panel.text.verticalScrollBar()
     bar.setValue(bar.maximum())  # a shorter page pulls the scroll bar back while a patch runs
     for digits in (5, 0, 3):
         edited_once(qtbot, panel, lambda d=digits: view.set_precision(d))
         # the document holds exactly the page the panel has recorded as shown
         assert block_texts(panel.text.document()) == block_texts(built(panel, panel.page.shown))
-        on_screen, new = blocks_in_view(panel), fresh_blocks(panel)
-        assert [block_texts(panel.text.document())[b] for b in on_screen] == [new[b] for b in on_screen]
+        assert_on_screen_is_current(panel)
 
 
 def test_blocks_a_patch_brings_on_screen_are_updated_too(qtbot):
     # a narrow panel wraps the vectors' lines; fewer digits unwrap them, and blocks from below move up
-    doc = random_doc(63, 8, 8, 8, 1, 5)
-    _, view, panel = short_panel(qtbot, doc, width=330)
-    view.set_precision(8)
-    panel.regenerate()
+    view, panel = wrapping_panel(qtbot)
     # the view ends just above the block after the first vector (a "math" block, which wraps)
     document = panel.text.document()
     math = next(b for b, (kind, _) in enumerate(panel.page.shown) if kind == "math")
@@ -265,8 +275,7 @@ def test_blocks_a_patch_brings_on_screen_are_updated_too(qtbot):
     edited_once(qtbot, panel, lambda: view.set_precision(0))
     after = blocks_in_view(panel)
     assert after[-1] > before[-1]  # the update brought further blocks on screen
-    new, shown = fresh_blocks(panel), block_texts(panel.text.document())
-    assert [shown[b] for b in after] == [new[b] for b in after]
+    assert_on_screen_is_current(panel)
 
 
 def test_a_change_of_shape_on_screen_updates_the_whole_page_at_once(qtbot):
@@ -286,7 +295,7 @@ def test_a_change_of_shape_off_screen_waits_for_the_pause(qtbot):
     edited_once(qtbot, panel, lambda: model.set_option("causal", True))  # the causal note joins step 3
     assert panel.regenerations == whole_before
     assert len(block_texts(panel.text.document())) < len(fresh_blocks(panel))
-    qtbot.waitUntil(lambda: panel.regenerations > whole_before, timeout=5 * REST_DELAY_MS + 2000)
+    wait_for_the_rest(qtbot, panel, whole_before)
     assert panel.page.rebuilds == rebuilds + 1
     assert block_texts(panel.text.document()) == fresh_blocks(panel)
 
@@ -309,7 +318,7 @@ def test_a_burst_of_edits_costs_one_update_on_screen_and_one_of_the_rest(qtbot):
     on_screen, whole = panel.on_screen_updates, panel.regenerations
     for k in range(50):
         model.set_cell("W_q", 0, k % 4, k % 3, 0.01 * k)
-    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+    wait_for_the_rest(qtbot, panel, whole)
     qtbot.wait(2 * REST_DELAY_MS)
     assert (panel.on_screen_updates - on_screen, panel.regenerations - whole) == (1, 1)
     assert block_texts(panel.text.document()) == fresh_blocks(panel)
@@ -325,5 +334,5 @@ def test_a_change_that_arrives_when_the_pause_is_due_is_shown_on_screen_first(qt
     change = (lambda: model.set_cell("W_q", 0, 2, 2, -1.25)) if second == "cell" else (lambda: view.set_precision(4))
     edited_once(qtbot, panel, change)
     assert panel.regenerations == whole  # the new change did not wait for the whole page
-    qtbot.waitUntil(lambda: panel.regenerations > whole, timeout=5 * REST_DELAY_MS + 2000)
+    wait_for_the_rest(qtbot, panel, whole)
     assert block_texts(panel.text.document()) == fresh_blocks(panel)
