@@ -208,6 +208,15 @@ class Harness:
             for name in ("scores", "weights", "selected", "output", "lines", "pe", "calculation")
             if hasattr(self.window, name)
         }
+        # Looked up once: a failed attribute lookup on a QObject makes PySide scan the
+        # class's meta-object for a signal of that name (≈ 10 µs, and a PlotWidget
+        # passes it on to its PlotItem, so ≈ 20), and counters() runs inside the
+        # timed span several times an edit.
+        self._count_names = {
+            name: [a for a in ("regenerations", "on_screen_updates") if hasattr(panel, a)]
+            or [a for a in ("refresh_count",) if hasattr(panel, a)]
+            for name, panel in self.panels.items()
+        }
         self._flip = 0
         self.last_grab = 0.0
         self.settle()
@@ -217,8 +226,8 @@ class Harness:
         c = {"recompute": self.model.recompute_count}
         for name, panel in self.panels.items():
             # the calculation panel may update just the part of its page on screen
-            c[name] = getattr(panel, "regenerations", getattr(panel, "refresh_count", -1)) + getattr(
-                panel, "on_screen_updates", 0)
+            names = self._count_names[name]
+            c[name] = sum(getattr(panel, a) for a in names) if names else -1
         return c
 
     def on_screen(self) -> dict[str, bool]:
