@@ -1,30 +1,49 @@
-"""The application's widget style: Fusion, with the dock title icons made once.
+"""The application's widget style: Fusion, with what it would draw the same again kept.
 
-Qt's Fusion style builds the icons of a dock's close and float buttons anew
-each time it is asked for them: six PNG files each, read, decoded and looked
-up among the icon-engine plugins. It is asked on every paint of every dock
-title (QCommonStyle sizes the title text around the buttons), so each dock
-cost ≈ 0.25 ms a paint, most of it in ``inflate``; the window shows five
-docks and ``grab()`` paints them all. Those two icons come from Fusion's own
-resources and depend on nothing else, so this proxy keeps the first ones it
-is given. Every other call goes to Fusion unchanged; the pixels are the same.
+- **Dock title icons.** Qt's Fusion style builds the icons of a dock's close
+  and float buttons anew each time it is asked for them: six PNG files
+  each, read, decoded and looked up among the icon-engine plugins. It is
+  asked on every paint of every dock title (QCommonStyle sizes the title
+  text around the buttons), so each dock cost ≈ 0.25 ms a paint, most of
+  it in ``inflate``; the window shows five docks and ``grab()`` paints them
+  all. Those two icons come from Fusion's own resources and depend on
+  nothing else, so the first ones Fusion gives are kept; the pixels are the
+  same.
+- **Frames, line edits, tab pages, scroll bars and sliders** are pasted from
+  pictures made once per look (:mod:`attnviz.gui.kept_frames` says why and
+  how exact that is).
+
+Every other call goes to Fusion unchanged.
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
+from PySide6.QtGui import QIcon, QPainter
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QStyleOptionComplex, QWidget
+
+from attnviz.gui.kept_frames import KeptPictures, option_key
 
 # Fusion reads these from its own image files, whatever the widget, option or theme.
 KEPT_ICONS = (QStyle.StandardPixmap.SP_TitleBarCloseButton, QStyle.StandardPixmap.SP_TitleBarNormalButton)
+# Drawn from their option alone, and slow to draw (see kept_frames).
+KEPT_PRIMITIVES = frozenset({
+    QStyle.PrimitiveElement.PE_Frame,
+    QStyle.PrimitiveElement.PE_FrameLineEdit,
+    QStyle.PrimitiveElement.PE_PanelLineEdit,
+    QStyle.PrimitiveElement.PE_FrameTabWidget,
+})
+KEPT_CONTROLS = frozenset({QStyle.ComplexControl.CC_ScrollBar, QStyle.ComplexControl.CC_Slider})
 
 
-class KeptIconStyle(QProxyStyle):
-    """Fusion, but the dock title icons are made once."""
+class KeptStyle(QProxyStyle):
+    """Fusion, with the dock title icons made once and its frames and sliders pasted from pictures."""
+
+    keep_pictures = True  # off: every element is drawn by Fusion (for tests)
 
     def __init__(self) -> None:
         super().__init__("fusion")
         self._icons: dict[QStyle.StandardPixmap, QIcon] = {}
+        self.pictures = KeptPictures()
 
     def standardIcon(self, standardIcon: QStyle.StandardPixmap, option: QStyleOption | None = None,
                      widget: QWidget | None = None) -> QIcon:
@@ -35,9 +54,27 @@ class KeptIconStyle(QProxyStyle):
             icon = self._icons[standardIcon] = super().standardIcon(standardIcon, option, widget)
         return icon
 
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,
+                      widget: QWidget | None = None) -> None:
+        base = super().drawPrimitive
+        if element not in KEPT_PRIMITIVES or not self.keep_pictures:
+            base(element, option, painter, widget)
+            return
+        key = (element.value, *option_key(option))
+        self.pictures.draw(key, option, painter, widget, lambda p: base(element, option, p, widget))
 
-def use_kept_icons(app: QApplication) -> None:
+    def drawComplexControl(self, control: QStyle.ComplexControl, option: QStyleOptionComplex, painter: QPainter,
+                           widget: QWidget | None = None) -> None:
+        base = super().drawComplexControl
+        if control not in KEPT_CONTROLS or not self.keep_pictures:
+            base(control, option, painter, widget)
+            return
+        key = (-1 - control.value, *option_key(option))
+        self.pictures.draw(key, option, painter, widget, lambda p: base(control, option, p, widget))
+
+
+def use_kept_style(app: QApplication) -> None:
     """Put the proxy in front of Fusion; another style (a desktop's own, or one a user chose) is left alone."""
     style = app.style()
-    if not isinstance(style, KeptIconStyle) and style.name().lower() == "fusion":
-        app.setStyle(KeptIconStyle())
+    if not isinstance(style, KeptStyle) and style.name().lower() == "fusion":
+        app.setStyle(KeptStyle())

@@ -1,0 +1,170 @@
+"""Pictures of Fusion's frames and slider controls, drawn once and pasted.
+
+Qt 6.11's Fusion draws the outlines of frames, line edits, tab pages,
+scroll bars and sliders anti-aliased, half a pixel in, and the raster
+engine paints such lines a pixel at a time (≈ 200 ns a pixel here): the
+frame of the tables' tab page costs 0.5 ms a paint, and ``grab()`` paints
+about thirty of these elements. Their look depends only on their style
+option, so a picture of each, made on a transparent image, is pasted
+instead, as Fusion itself does for its buttons and arrows.
+
+Pasting composes the picture onto what is beneath in one step where Fusion
+blends stroke after stroke, so where two anti-aliased or translucent
+strokes meet a pixel can differ from Fusion's by a unit or two of 255
+(the tests hold it to that). Everything else is exact.
+
+A picture is made at the second paint with the same key, so a state that
+shows once (a scroll bar being dragged) costs no more than before; the
+pictures share a byte budget and the least recently used go first. Only
+raster paints at a whole-pixel offset and a whole-number pixel ratio use
+them, with plain composition and full opacity; anything else (an SVG, a
+zoom, a translucent painter, a palette with patterned brushes) gets
+Fusion's own drawing.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QImage, QPaintEngine, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QStyleOption,
+    QStyleOptionComplex,
+    QStyleOptionFrame,
+    QStyleOptionSlider,
+    QStyleOptionTabWidgetFrame,
+    QWidget,
+)
+
+BUDGET_BYTES = 16 * 1024 * 1024  # ≈ four frames the size of the window
+_ENTRIES_MAX = 512  # keys with a picture, or known to get none
+_SEEN_MAX = 4096  # keys remembered (seen once, no picture yet) before starting over
+_RASTER = QPaintEngine.Type.Raster
+_SOURCE_OVER = QPainter.CompositionMode.CompositionMode_SourceOver
+_PLAIN = (Qt.BrushStyle.SolidPattern, Qt.BrushStyle.NoBrush)
+_ROLES = [r for r in QPalette.ColorRole if r not in (QPalette.ColorRole.NoRole, QPalette.ColorRole.NColorRoles)]
+
+
+def _rect_key(rect: QRect, origin: QRect) -> tuple[int, int, int, int]:
+    return rect.x() - origin.x(), rect.y() - origin.y(), rect.width(), rect.height()
+
+
+def option_key(option: QStyleOption) -> tuple:
+    """Everything of ``option`` that Fusion's frames, scroll bars and sliders read (positions relative to its rect)."""
+    r = option.rect
+    key: tuple = (
+        type(option).__name__, r.width(), r.height(), option.state.value, option.direction.value,
+        option.palette.cacheKey(), option.palette.currentColorGroup().value,
+    )
+    if isinstance(option, QStyleOptionFrame):
+        key += (option.lineWidth, option.midLineWidth, option.features.value, option.frameShape.value)
+    if isinstance(option, QStyleOptionTabWidgetFrame):
+        key += (
+            option.lineWidth, option.midLineWidth, option.shape.value,
+            _rect_key(option.tabBarRect, r), _rect_key(option.selectedTabRect, r),
+            option.tabBarSize.toTuple(), option.leftCornerWidgetSize.toTuple(), option.rightCornerWidgetSize.toTuple(),
+        )
+    if isinstance(option, QStyleOptionComplex):
+        key += (option.subControls.value, option.activeSubControls.value)
+    if isinstance(option, QStyleOptionSlider):
+        key += (
+            option.orientation.value, option.minimum, option.maximum, option.sliderPosition, option.sliderValue,
+            option.singleStep, option.pageStep, option.upsideDown, option.tickPosition.value, option.tickInterval,
+            option.notchTarget, option.dialWrapping,
+        )
+    return key
+
+
+def _plain_palette(palette: QPalette) -> bool:
+    """Whether every brush the option's colour group holds is a plain colour (patterns follow the device's origin)."""
+    group = palette.currentColorGroup()
+    return all(palette.brush(group, role).style() in _PLAIN for role in _ROLES)
+
+
+def pastes_exactly(painter: QPainter, ratio: float) -> bool:
+    """Whether an image of pixel ratio ``ratio`` drawn by ``painter`` lands pixel for pixel on its device."""
+    if not ratio.is_integer() or painter.paintEngine() is None or painter.paintEngine().type() != _RASTER:
+        return False
+    if painter.opacity() != 1.0 or painter.compositionMode() != _SOURCE_OVER:
+        return False
+    t = painter.deviceTransform()
+    return (
+        (t.m11(), t.m22(), t.m12(), t.m21()) == (ratio, ratio, 0.0, 0.0)
+        and float(t.dx()).is_integer() and float(t.dy()).is_integer()
+    )
+
+
+class KeptPictures:
+    """Pictures of style elements by key, made at a key's second paint, within a byte budget."""
+
+    def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
+        self.budget_bytes = budget_bytes
+        self._pictures: OrderedDict[tuple, QImage | None] = OrderedDict()  # None: never kept (patterned palette)
+        self._bytes = 0
+        self._seen: set[tuple] = set()
+        self._making = False  # a picture is being made: elements Fusion draws inside it are drawn directly
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return sum(1 for p in self._pictures.values() if p is not None)
+
+    def draw(self, key: tuple, option: QStyleOption, painter: QPainter, widget: QWidget | None,
+             fusion: Callable[[QPainter], None]) -> None:
+        """Paste the picture kept for ``key`` (``option``'s look), or draw with ``fusion`` and perhaps keep it."""
+        ratio = painter.device().devicePixelRatio() if painter.device() is not None else 1.0
+        if self._making or option.rect.isEmpty() or not pastes_exactly(painter, ratio):
+            fusion(painter)
+            return
+        full_key = (*key, ratio, painter.renderHints().value,
+                    type(widget).__name__, type(widget.parentWidget()).__name__ if widget is not None else "")
+        picture = self._pictures.get(full_key, False)
+        if picture is False:
+            if full_key not in self._seen:
+                if len(self._seen) >= _SEEN_MAX:
+                    self._seen.clear()
+                self._seen.add(full_key)
+                fusion(painter)
+                return
+            self._seen.discard(full_key)
+            keepable = _plain_palette(option.palette) and self._size(option, ratio) <= self.budget_bytes
+            picture = self._make(option, ratio, fusion) if keepable else None
+            self._keep(full_key, picture)
+        else:
+            self._pictures.move_to_end(full_key)
+        if picture is None:
+            fusion(painter)
+        else:
+            painter.drawImage(option.rect.topLeft(), picture)
+
+    @staticmethod
+    def _size(option: QStyleOption, ratio: float) -> int:
+        return 4 * option.rect.width() * option.rect.height() * int(ratio) ** 2
+
+    def _make(self, option: QStyleOption, ratio: float, fusion: Callable[[QPainter], None]) -> QImage:
+        r = option.rect
+        picture = QImage(r.width() * int(ratio), r.height() * int(ratio), QImage.Format.Format_ARGB32_Premultiplied)
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(picture)
+        painter.translate(-r.x(), -r.y())
+        self._making = True
+        try:
+            fusion(painter)
+        finally:
+            self._making = False
+            painter.end()
+        return picture
+
+    def _keep(self, key: tuple, picture: QImage | None) -> None:
+        self._pictures[key] = picture
+        if picture is not None:
+            self._bytes += picture.sizeInBytes()
+        while self._bytes > self.budget_bytes or len(self._pictures) > _ENTRIES_MAX:
+            _, old = self._pictures.popitem(last=False)
+            if old is not None:
+                self._bytes -= old.sizeInBytes()

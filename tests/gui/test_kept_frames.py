@@ -1,0 +1,309 @@
+"""Fusion's frames, line edits, tab pages, scroll bars and sliders pasted from pictures (attnviz/gui/kept_frames.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPalette, QPicture
+from PySide6.QtWidgets import (
+    QLineEdit,
+    QScrollBar,
+    QSlider,
+    QStyle,
+    QStyleOptionFrame,
+    QStyleOptionSlider,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from attnviz.gui.kept_frames import KeptPictures, option_key
+from attnviz.gui.style import KeptStyle
+
+# Where two anti-aliased or translucent strokes of Fusion's meet, pasting may round differently.
+TOLERANCE = 2
+PANEL = QStyle.PrimitiveElement.PE_PanelLineEdit
+PALETTE = QPalette(QColor("#efefef"))
+
+
+def pixels(widget: QWidget) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine()).astype(int)
+
+
+@contextlib.contextmanager
+def fusion_drawing(widget: QWidget) -> Iterator[None]:
+    """Within the block the style draws every element itself, as Fusion does."""
+    style = widget.style()
+    assert isinstance(style, KeptStyle)
+    style.keep_pictures = False
+    try:
+        yield
+    finally:
+        del style.keep_pictures
+
+
+def as_kept_and_as_fusion(widget: QWidget) -> tuple[np.ndarray, np.ndarray]:
+    """The widget's pixels from kept pictures (each made by then), and as Fusion paints them."""
+    widget.grab()
+    widget.grab()  # a picture is made at a look's second paint
+    kept = pixels(widget)
+    with fusion_drawing(widget):
+        return kept, pixels(widget)
+
+
+def assert_looks_like_fusion(widget: QWidget) -> None:
+    kept, fusion = as_kept_and_as_fusion(widget)
+    differ = np.abs(kept - fusion)
+    assert differ.max() <= TOLERANCE
+    # only where strokes meet: a few hundred pixels of a window
+    assert (differ.reshape(differ.shape[0], -1, 4).max(axis=2) > 0).mean() < 0.01
+
+
+@pytest.fixture
+def form(qtbot) -> QWidget:
+    """A line edit, a text browser, a tab page, a scroll bar and a slider."""
+    w = QWidget()
+    qtbot.addWidget(w)
+    layout = QVBoxLayout(w)
+    tabs = QTabWidget()
+    tabs.addTab(QTextBrowser(), "page")
+    for child in (QLineEdit("words"), tabs, QScrollBar(Qt.Orientation.Horizontal), QSlider(Qt.Orientation.Horizontal)):
+        layout.addWidget(child)
+    w.resize(320, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_the_window_looks_as_fusion_draws_it(window):
+    assert_looks_like_fusion(window)
+    assert len(window.style().pictures) >= 5  # the tab page, the frames, the line edits, the scroll bars, the slider
+
+
+def test_pictures_are_pasted_into_the_window_s_own_repaints(window):
+    window.repaint()
+    window.repaint()
+    made = len(window.style().pictures)
+    assert made >= 5
+    window.repaint()
+    assert len(window.style().pictures) == made  # pasted, not made again
+
+
+@pytest.mark.parametrize("change", ["focus", "disable", "text", "scroll", "slide", "hover-free resize"])
+def test_a_changed_look_is_drawn_as_fusion_draws_it(qtbot, form, change):
+    as_kept_and_as_fusion(form)  # every element's picture is kept
+    edit, scroll_bar, slider = form.findChild(QLineEdit), form.findChild(QScrollBar), form.findChild(QSlider)
+    if change == "focus":
+        edit.setFocus()
+        qtbot.waitUntil(edit.hasFocus)
+    elif change == "disable":
+        edit.setEnabled(False)
+        form.findChild(QTabWidget).setEnabled(False)
+    elif change == "text":
+        edit.setText("other words, longer")
+    elif change == "scroll":
+        scroll_bar.setValue(60)
+    elif change == "slide":
+        slider.setValue(90)
+    else:
+        form.resize(360, 340)
+        qtbot.waitUntil(lambda: form.width() == 360)
+    assert_looks_like_fusion(form)
+
+
+def test_a_picture_is_made_at_a_look_s_second_paint_and_then_pasted():
+    pictures, option = KeptPictures(), frame_option(QRect(0, 0, 40, 20))
+    drawn = []
+
+    def fusion(painter: QPainter) -> None:
+        drawn.append(painter.device())
+        painter.fillRect(option.rect, QColor("teal"))
+
+    image = QImage(60, 40, QImage.Format.Format_ARGB32_Premultiplied)
+    for expected_pictures, expected_drawn in ((0, 1), (1, 2), (1, 2), (1, 2)):
+        with painting(image) as painter:
+            pictures.draw(("frame",), option, painter, None, fusion)
+        assert (len(pictures), len(drawn)) == (expected_pictures, expected_drawn)
+    assert drawn[0] is image and drawn[1] is not image  # the second time into the picture, then pasted
+    assert image.pixelColor(5, 5) == QColor("teal")
+
+
+def test_pictures_stay_within_their_budget_and_the_least_recently_used_go_first():
+    one = 4 * 40 * 20
+    pictures = KeptPictures(budget_bytes=3 * one)
+    image = QImage(60, 40, QImage.Format.Format_ARGB32_Premultiplied)
+
+    def paint(name: str) -> None:
+        for _ in range(2):
+            with painting(image) as painter:
+                pictures.draw((name,), frame_option(QRect(0, 0, 40, 20)), painter, None, lambda p: None)
+
+    for name in "abc":
+        paint(name)
+    paint("a")  # used again: "b" is now the oldest
+    paint("d")
+    assert len(pictures) == 3 and pictures.bytes <= 3 * one
+    drawn = []
+    with painting(image) as painter:
+        for name in "abcd":
+            pictures.draw((name,), frame_option(QRect(0, 0, 40, 20)), painter, None, lambda p, n=name: drawn.append(n))
+    assert drawn == ["b"]
+
+
+def test_a_picture_larger_than_the_budget_is_never_made():
+    pictures = KeptPictures(budget_bytes=100)
+    drawn = draw_times(pictures, frame_option(QRect(0, 0, 40, 20)), 3)
+    assert drawn == 3 and len(pictures) == 0
+
+
+@pytest.mark.parametrize("painter_setup", [
+    pytest.param(lambda p: p.setOpacity(0.5), id="translucent painter"),
+    pytest.param(lambda p: p.scale(2, 2), id="zoom"),
+    pytest.param(lambda p: p.translate(0.5, 0), id="half a pixel"),
+    pytest.param(lambda p: p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply), id="composition"),
+])
+def test_other_paints_get_fusion_s_own_drawing(painter_setup: Callable[[QPainter], None]):
+    pictures = KeptPictures()
+    assert draw_times(pictures, frame_option(QRect(0, 0, 40, 20)), 3, painter_setup) == 3
+    assert len(pictures) == 0
+
+
+def test_a_vector_paint_gets_fusion_s_own_drawing():
+    pictures, drawn = KeptPictures(), []
+    for _ in range(3):
+        picture = QPicture()
+        with painting(picture) as painter:
+            pictures.draw(("frame",), frame_option(QRect(0, 0, 40, 20)), painter, None, drawn.append)
+    assert len(drawn) == 3 and len(pictures) == 0
+
+
+def test_a_patterned_palette_is_never_kept():
+    option = frame_option(QRect(0, 0, 40, 20))
+    palette = QPalette(option.palette)
+    palette.setBrush(QPalette.ColorRole.Base, QBrush(QColor("navy"), Qt.BrushStyle.Dense4Pattern))
+    option.palette = palette
+    pictures = KeptPictures()
+    assert draw_times(pictures, option, 3) == 3 and len(pictures) == 0
+
+
+def test_a_picture_at_twice_the_pixel_ratio_matches_fusion(qapp):
+    style, edit = qapp.style(), QLineEdit("words")
+    edit.resize(120, 26)
+    option = QStyleOptionFrame()
+    edit.initStyleOption(option)
+    option.state |= QStyle.StateFlag.State_HasFocus
+
+    def painted(keep: bool) -> np.ndarray:
+        image = QImage(280, 80, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(2)
+        image.fill(QColor("white"))
+        style.keep_pictures = keep
+        try:
+            for _ in range(3):
+                with painting(image) as painter:
+                    painter.translate(7, 5)
+                    style.drawPrimitive(PANEL, option, painter, edit)
+        finally:
+            del style.keep_pictures
+        return np.frombuffer(image.constBits(), np.uint8).astype(int)
+
+    before = len(style.pictures)
+    kept = painted(True)
+    assert len(style.pictures) == before + 1
+    assert np.abs(kept - painted(False)).max() <= TOLERANCE
+
+
+def test_fusion_s_frame_inside_a_line_edit_s_panel_is_part_of_the_panel_s_picture(qapp):
+    style, edit = KeptStyle(), QLineEdit("words")
+    edit.resize(120, 26)
+    option = QStyleOptionFrame()
+    edit.initStyleOption(option)
+    assert option.lineWidth > 0  # Fusion draws PE_FrameLineEdit inside the panel
+    image = QImage(140, 40, QImage.Format.Format_ARGB32_Premultiplied)
+    for _ in range(3):
+        with painting(image) as painter:
+            style.drawPrimitive(PANEL, option, painter, edit)
+    assert len(style.pictures) == 1
+
+
+MUTATIONS: dict[str, Callable] = {
+    "size": lambda o: setattr(o, "rect", QRect(0, 0, 41, 20)),
+    "state": lambda o: setattr(o, "state", o.state | QStyle.StateFlag.State_HasFocus),
+    "direction": lambda o: setattr(o, "direction", Qt.LayoutDirection.RightToLeft),
+    "palette": lambda o: o.palette.setColor(QPalette.ColorRole.Base, QColor("pink")),
+    "line width": lambda o: setattr(o, "lineWidth", o.lineWidth + 1),
+    "frame shape": lambda o: setattr(o, "frameShape", o.frameShape.Box),
+}
+SLIDER_MUTATIONS: dict[str, Callable] = {
+    "position": lambda o: setattr(o, "sliderPosition", o.sliderPosition + 1),
+    "maximum": lambda o: setattr(o, "maximum", o.maximum + 1),
+    "page step": lambda o: setattr(o, "pageStep", o.pageStep + 1),
+    "orientation": lambda o: setattr(o, "orientation", Qt.Orientation.Vertical),
+    "pressed part": lambda o: setattr(o, "activeSubControls", QStyle.SubControl.SC_ScrollBarSlider),
+}
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS.values(), ids=MUTATIONS.keys())
+def test_a_frame_s_key_tells_its_looks_apart(mutate):
+    option = frame_option(QRect(0, 0, 40, 20))
+    changed = QStyleOptionFrame(option)
+    changed.palette = QPalette(option.palette)
+    assert option_key(changed) == option_key(option)
+    mutate(changed)
+    assert option_key(changed) != option_key(option)
+
+
+@pytest.mark.parametrize("mutate", SLIDER_MUTATIONS.values(), ids=SLIDER_MUTATIONS.keys())
+def test_a_slider_s_key_tells_its_looks_apart(mutate):
+    bar = QScrollBar(Qt.Orientation.Horizontal)
+    bar.resize(200, 16)
+    option = QStyleOptionSlider()
+    bar.initStyleOption(option)
+    changed = QStyleOptionSlider(option)
+    assert option_key(changed) == option_key(option)
+    mutate(changed)
+    assert option_key(changed) != option_key(option)
+
+
+def test_a_frame_s_key_does_not_depend_on_where_it_is():
+    option, moved = frame_option(QRect(0, 0, 40, 20)), frame_option(QRect(300, 70, 40, 20))
+    assert option_key(moved) == option_key(option)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def frame_option(rect: QRect) -> QStyleOptionFrame:
+    option = QStyleOptionFrame()
+    option.rect = rect
+    option.lineWidth = 1
+    option.state = QStyle.StateFlag.State_Enabled
+    option.palette = PALETTE
+    return option
+
+
+@contextlib.contextmanager
+def painting(device) -> Iterator[QPainter]:
+    painter = QPainter(device)
+    try:
+        yield painter
+    finally:
+        painter.end()
+
+
+def draw_times(pictures: KeptPictures, option: QStyleOptionFrame, times: int,
+               setup: Callable[[QPainter], None] = lambda p: None) -> int:
+    """Draw ``option`` ``times`` times into an image through ``pictures``: how often Fusion drew."""
+    drawn = []
+    image = QImage(80, 60, QImage.Format.Format_ARGB32_Premultiplied)
+    for _ in range(times):
+        with painting(image) as painter:
+            setup(painter)
+            pictures.draw(("frame",), option, painter, None, drawn.append)
+    return len(drawn)
+
