@@ -15,7 +15,7 @@ from attnviz import __version__
 from attnviz.engine import AttnvizError
 from attnviz.engine.examples import load_example
 from attnviz.engine.weightsfile import load
-from attnviz.gui.style import use_kept_style
+from attnviz.gui.style import use_kept_icons
 
 CRASH_LOG = Path(tempfile.gettempdir()) / "attnviz-error.log"
 
@@ -44,7 +44,7 @@ def application() -> QApplication:
     # only asks whether the variable is set, so a user's own value cannot turn the pool back on.
     os.environ["QT_NO_GUI_THREADPOOL"] = "1"
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    use_kept_style(app)  # type: ignore[arg-type]
+    use_kept_icons(app)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]
 
 

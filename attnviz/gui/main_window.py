@@ -15,15 +15,20 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSaveFile, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QButtonGroup,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QRadioButton,
+    QScrollBar,
+    QSlider,
     QTabBar,
     QTabWidget,
     QVBoxLayout,
@@ -44,6 +49,7 @@ from attnviz.gui.pe_view import PositionalEncodingView
 from attnviz.gui.primer import PrimerDialog
 from attnviz.gui.selected_panel import SelectedWeightsPanel
 from attnviz.gui.sentence_editor import SentenceEditor
+from attnviz.gui.style import keep_frames
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
 from attnviz.gui.time_label import TimeLabel
 from attnviz.gui.view_state import ViewState
@@ -85,6 +91,7 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._create_status_bar()
+        self._keep_frames()
         self.model.undo_stack.cleanChanged.connect(self._show_clean)
         self.model.resultChanged.connect(self._update_status)
         self.model.structureChanged.connect(self._update_W_o_tab)
@@ -98,6 +105,12 @@ class MainWindow(QMainWindow):
             self.read_settings()
 
     # ---- layout -----------------------------------------------------------
+    def _keep_frames(self) -> None:
+        """The widgets that draw Fusion's slow frames paste them from pictures (gui/style.py says why only these)."""
+        framed = [a for a in self.findChildren(QAbstractScrollArea) if a.frameShape() != QFrame.Shape.NoFrame]
+        keep_frames(self.tabs, *framed, *self.findChildren(QScrollBar), *self.findChildren(QSlider),
+                    *self.findChildren(QLineEdit))
+
     def _build_central(self) -> None:
         central = QWidget()
         layout = QVBoxLayout(central)

@@ -1,17 +1,21 @@
 """The application's widget style: Fusion, with what it would draw the same again kept.
 
-- **Dock title icons.** Qt's Fusion style builds the icons of a dock's close
-  and float buttons anew each time it is asked for them: six PNG files
-  each, read, decoded and looked up among the icon-engine plugins. It is
-  asked on every paint of every dock title (QCommonStyle sizes the title
-  text around the buttons), so each dock cost ≈ 0.25 ms a paint, most of
-  it in ``inflate``; the window shows five docks and ``grab()`` paints them
-  all. Those two icons come from Fusion's own resources and depend on
-  nothing else, so the first ones Fusion gives are kept; the pixels are the
-  same.
-- **Frames, line edits, tab pages, scroll bars and sliders** are pasted from
-  pictures made once per look (:mod:`attnviz.gui.kept_frames` says why and
-  how exact that is).
+- **Dock title icons** (:class:`KeptIconStyle`, the application's style).
+  Qt's Fusion style builds the icons of a dock's close and float buttons
+  anew each time it is asked for them: six PNG files each, read, decoded
+  and looked up among the icon-engine plugins. It is asked on every paint
+  of every dock title (QCommonStyle sizes the title text around the
+  buttons), so each dock cost ≈ 0.25 ms a paint, most of it in
+  ``inflate``; the window shows five docks and ``grab()`` paints them all.
+  Those two icons come from Fusion's own resources and depend on nothing
+  else, so the first ones Fusion gives are kept; the pixels are the same.
+- **Frames, line edits, tab pages, scroll bars and sliders**
+  (:class:`KeptFrameStyle`, set on the widgets that draw them by
+  :func:`keep_frames`) are pasted from pictures made once per look;
+  :mod:`attnviz.gui.kept_frames` says why and how exact that is. A Python
+  override of ``drawPrimitive`` costs every element a widget draws ≈ 15 µs
+  in PySide's dispatch, ≈ 1 ms a window, as much as the pictures save; so
+  only these few widgets get it and the rest keep the application's style.
 
 Every other call goes to Fusion unchanged.
 """
@@ -35,15 +39,12 @@ KEPT_PRIMITIVES = frozenset({
 KEPT_CONTROLS = frozenset({QStyle.ComplexControl.CC_ScrollBar, QStyle.ComplexControl.CC_Slider})
 
 
-class KeptStyle(QProxyStyle):
-    """Fusion, with the dock title icons made once and its frames and sliders pasted from pictures."""
-
-    keep_pictures = True  # off: every element is drawn by Fusion (for tests)
+class KeptIconStyle(QProxyStyle):
+    """Fusion, but the dock title icons are made once."""
 
     def __init__(self) -> None:
         super().__init__("fusion")
         self._icons: dict[QStyle.StandardPixmap, QIcon] = {}
-        self.pictures = KeptPictures()
 
     def standardIcon(self, standardIcon: QStyle.StandardPixmap, option: QStyleOption | None = None,
                      widget: QWidget | None = None) -> QIcon:
@@ -54,27 +55,56 @@ class KeptStyle(QProxyStyle):
             icon = self._icons[standardIcon] = super().standardIcon(standardIcon, option, widget)
         return icon
 
+
+class KeptFrameStyle(KeptIconStyle):
+    """KeptIconStyle, with Fusion's frames, line edits, tab pages, scroll bars and sliders pasted from pictures."""
+
+    keep_pictures = True  # off: every element is drawn by Fusion (for tests)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pictures = KeptPictures()
+
     def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,
                       widget: QWidget | None = None) -> None:
-        base = super().drawPrimitive
         if element not in KEPT_PRIMITIVES or not self.keep_pictures:
-            base(element, option, painter, widget)
+            QProxyStyle.drawPrimitive(self, element, option, painter, widget)
             return
-        key = (element.value, *option_key(option))
-        self.pictures.draw(key, option, painter, widget, lambda p: base(element, option, p, widget))
+        self.pictures.draw((element.value, *option_key(option)), option, painter, widget,
+                           lambda p: QProxyStyle.drawPrimitive(self, element, option, p, widget))
 
     def drawComplexControl(self, control: QStyle.ComplexControl, option: QStyleOptionComplex, painter: QPainter,
                            widget: QWidget | None = None) -> None:
-        base = super().drawComplexControl
         if control not in KEPT_CONTROLS or not self.keep_pictures:
-            base(control, option, painter, widget)
+            QProxyStyle.drawComplexControl(self, control, option, painter, widget)
             return
-        key = (-1 - control.value, *option_key(option))
-        self.pictures.draw(key, option, painter, widget, lambda p: base(control, option, p, widget))
+        self.pictures.draw((-1 - control.value, *option_key(option)), option, painter, widget,
+                           lambda p: QProxyStyle.drawComplexControl(self, control, option, p, widget))
 
 
-def use_kept_style(app: QApplication) -> None:
+def use_kept_icons(app: QApplication) -> None:
     """Put the proxy in front of Fusion; another style (a desktop's own, or one a user chose) is left alone."""
     style = app.style()
-    if not isinstance(style, KeptStyle) and style.name().lower() == "fusion":
-        app.setStyle(KeptStyle())
+    if not isinstance(style, KeptIconStyle) and style.name().lower() == "fusion":
+        app.setStyle(KeptIconStyle())
+
+
+def kept_frame_style() -> KeptFrameStyle | None:
+    """The one KeptFrameStyle of the application (owned by it), or None if the application does not run Fusion."""
+    app = QApplication.instance()
+    if app is None or not isinstance(app.style(), KeptIconStyle):
+        return None
+    style = app.findChild(KeptFrameStyle)
+    if style is None:
+        style = KeptFrameStyle()
+        style.setParent(app)  # outlives every widget that paints with it
+    return style
+
+
+def keep_frames(*widgets: QWidget) -> None:
+    """Let ``widgets`` paste their frames, scroll bars and sliders (their children keep their own style)."""
+    style = kept_frame_style()
+    if style is None:
+        return
+    for widget in widgets:
+        widget.setStyle(style)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from attnviz.gui.main_window import MainWindow
-from attnviz.gui.style import use_kept_style
+from attnviz.gui.style import use_kept_icons
 
 
 class DialogRecorder:
@@ -69,7 +69,7 @@ def dialogs(monkeypatch) -> DialogRecorder:
 @pytest.fixture(autouse=True, scope="session")
 def _attnviz_style(qapp):
     """The style the app runs with (attnviz.gui.app.application installs it)."""
-    use_kept_style(qapp)
+    use_kept_icons(qapp)
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnviz.gui.kept_frames import KeptPictures, option_key
-from attnviz.gui.style import KeptStyle
+from attnviz.gui.style import KeptFrameStyle, KeptIconStyle, keep_frames, kept_frame_style
 
 # Where two anti-aliased or translucent strokes of Fusion's meet, pasting may round differently.
 TOLERANCE = 2
@@ -37,15 +37,13 @@ def pixels(widget: QWidget) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def fusion_drawing(widget: QWidget) -> Iterator[None]:
-    """Within the block the style draws every element itself, as Fusion does."""
-    style = widget.style()
-    assert isinstance(style, KeptStyle)
-    style.keep_pictures = False
+def fusion_drawing() -> Iterator[None]:
+    """Within the block the frame style draws every element itself, as Fusion does."""
+    KeptFrameStyle.keep_pictures = False
     try:
         yield
     finally:
-        del style.keep_pictures
+        KeptFrameStyle.keep_pictures = True
 
 
 def as_kept_and_as_fusion(widget: QWidget) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +51,7 @@ def as_kept_and_as_fusion(widget: QWidget) -> tuple[np.ndarray, np.ndarray]:
     widget.grab()
     widget.grab()  # a picture is made at a look's second paint
     kept = pixels(widget)
-    with fusion_drawing(widget):
+    with fusion_drawing():
         return kept, pixels(widget)
 
 
@@ -73,8 +71,10 @@ def form(qtbot) -> QWidget:
     layout = QVBoxLayout(w)
     tabs = QTabWidget()
     tabs.addTab(QTextBrowser(), "page")
-    for child in (QLineEdit("words"), tabs, QScrollBar(Qt.Orientation.Horizontal), QSlider(Qt.Orientation.Horizontal)):
+    children = (QLineEdit("words"), tabs, QScrollBar(Qt.Orientation.Horizontal), QSlider(Qt.Orientation.Horizontal))
+    for child in children:
         layout.addWidget(child)
+    keep_frames(*children, tabs.widget(0))
     w.resize(320, 300)
     w.show()
     qtbot.waitExposed(w)
@@ -82,17 +82,43 @@ def form(qtbot) -> QWidget:
 
 
 def test_the_window_looks_as_fusion_draws_it(window):
+    kept_frame_style().pictures = KeptPictures()
     assert_looks_like_fusion(window)
-    assert len(window.style().pictures) >= 5  # the tab page, the frames, the line edits, the scroll bars, the slider
+    assert len(kept_frame_style().pictures) >= 5  # the tab page, frames, line edits, scroll bars, slider
 
 
 def test_pictures_are_pasted_into_the_window_s_own_repaints(window):
+    pictures = kept_frame_style().pictures = KeptPictures()
     window.repaint()
     window.repaint()
-    made = len(window.style().pictures)
+    made = len(pictures)
     assert made >= 5
     window.repaint()
-    assert len(window.style().pictures) == made  # pasted, not made again
+    assert len(pictures) == made  # pasted, not made again
+
+
+def test_only_the_widgets_that_draw_those_elements_paint_through_python(window):
+    """A Python drawPrimitive costs every element a widget draws; the rest of the window keeps the app's style."""
+    kept = {type(w).__name__ for w in window.findChildren(QWidget) if w.style() is kept_frame_style()}
+    assert kept == {"MatrixView", "QLineEdit", "QScrollBar", "QSlider", "QTabWidget", "QTextBrowser"}
+    assert isinstance(window.style(), KeptIconStyle) and not isinstance(window.style(), KeptFrameStyle)
+    assert window.tabs.tabBar().style() is not kept_frame_style()
+
+
+def test_the_frame_style_is_one_the_application_owns(qapp):
+    assert kept_frame_style() is kept_frame_style()
+    assert kept_frame_style().parent() is qapp
+
+
+def test_under_another_application_style_nothing_changes(qapp):
+    edit = QLineEdit()
+    qapp.setStyle("windows")
+    try:
+        assert kept_frame_style() is None
+        keep_frames(edit)
+        assert edit.style() is qapp.style()
+    finally:
+        qapp.setStyle(KeptIconStyle())
 
 
 @pytest.mark.parametrize("change", ["focus", "disable", "text", "scroll", "slide", "hover-free resize"])
@@ -115,6 +141,17 @@ def test_a_changed_look_is_drawn_as_fusion_draws_it(qtbot, form, change):
         form.resize(360, 340)
         qtbot.waitUntil(lambda: form.width() == 360)
     assert_looks_like_fusion(form)
+
+
+def test_with_pictures_off_fusion_draws_every_element(form):
+    pictures = kept_frame_style().pictures = KeptPictures()
+    with fusion_drawing():
+        for _ in range(3):
+            form.grab()
+    assert len(pictures) == 0
+    form.grab()
+    form.grab()
+    assert len(pictures) >= 4  # the line edit, the tab page, the text browser's frame, the scroll bar, the slider
 
 
 def test_a_picture_is_made_at_a_look_s_second_paint_and_then_pasted():
@@ -192,8 +229,8 @@ def test_a_patterned_palette_is_never_kept():
     assert draw_times(pictures, option, 3) == 3 and len(pictures) == 0
 
 
-def test_a_picture_at_twice_the_pixel_ratio_matches_fusion(qapp):
-    style, edit = qapp.style(), QLineEdit("words")
+def test_a_picture_at_twice_the_pixel_ratio_matches_fusion():
+    style, edit = KeptFrameStyle(), QLineEdit("words")
     edit.resize(120, 26)
     option = QStyleOptionFrame()
     edit.initStyleOption(option)
@@ -204,23 +241,19 @@ def test_a_picture_at_twice_the_pixel_ratio_matches_fusion(qapp):
         image.setDevicePixelRatio(2)
         image.fill(QColor("white"))
         style.keep_pictures = keep
-        try:
-            for _ in range(3):
-                with painting(image) as painter:
-                    painter.translate(7, 5)
-                    style.drawPrimitive(PANEL, option, painter, edit)
-        finally:
-            del style.keep_pictures
+        for _ in range(3):
+            with painting(image) as painter:
+                painter.translate(7, 5)
+                style.drawPrimitive(PANEL, option, painter, edit)
         return np.frombuffer(image.constBits(), np.uint8).astype(int)
 
-    before = len(style.pictures)
     kept = painted(True)
-    assert len(style.pictures) == before + 1
+    assert len(style.pictures) == 1
     assert np.abs(kept - painted(False)).max() <= TOLERANCE
 
 
-def test_fusion_s_frame_inside_a_line_edit_s_panel_is_part_of_the_panel_s_picture(qapp):
-    style, edit = KeptStyle(), QLineEdit("words")
+def test_fusion_s_frame_inside_a_line_edit_s_panel_is_part_of_the_panel_s_picture():
+    style, edit = KeptFrameStyle(), QLineEdit("words")
     edit.resize(120, 26)
     option = QStyleOptionFrame()
     edit.initStyleOption(option)
