@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSaveFile, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QAbstractScrollArea,
     QButtonGroup,
     QDockWidget,
@@ -27,8 +28,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QRadioButton,
-    QScrollBar,
-    QSlider,
     QTabBar,
     QTabWidget,
     QVBoxLayout,
@@ -107,9 +106,11 @@ class MainWindow(QMainWindow):
     # ---- layout -----------------------------------------------------------
     def _keep_frames(self) -> None:
         """The widgets that draw Fusion's slow frames paste them from pictures (gui/style.py says why only these)."""
-        framed = [a for a in self.findChildren(QAbstractScrollArea) if a.frameShape() != QFrame.Shape.NoFrame]
-        keep_frames(self.tabs, *framed, *self.findChildren(QScrollBar), *self.findChildren(QSlider),
-                    *self.findChildren(QLineEdit))
+        framed = [
+            a for a in self.findChildren(QAbstractScrollArea)
+            if a.frameShape() != QFrame.Shape.NoFrame and not isinstance(a, QAbstractItemView)
+        ]
+        keep_frames(self.tabs, *framed, *self.findChildren(QLineEdit))
 
     def _build_central(self) -> None:
         central = QWidget()

@@ -9,13 +9,14 @@
   ``inflate``; the window shows five docks and ``grab()`` paints them all.
   Those two icons come from Fusion's own resources and depend on nothing
   else, so the first ones Fusion gives are kept; the pixels are the same.
-- **Frames, line edits, tab pages, scroll bars and sliders**
-  (:class:`KeptFrameStyle`, set on the widgets that draw them by
-  :func:`keep_frames`) are pasted from pictures made once per look;
-  :mod:`attnviz.gui.kept_frames` says why and how exact that is. A Python
-  override of ``drawPrimitive`` costs every element a widget draws ≈ 15 µs
-  in PySide's dispatch, ≈ 1 ms a window, as much as the pictures save; so
-  only these few widgets get it and the rest keep the application's style.
+- **Frames, line edits and the tab page** (:class:`KeptFrameStyle`, set
+  on the widgets that draw them by :func:`keep_frames`) are pasted from
+  pictures made once per look; :mod:`attnviz.gui.kept_frames` says why and
+  how exact that is. A Python override of ``drawPrimitive`` costs every
+  element a widget draws ≈ 15 µs in PySide's dispatch, ≈ 1 ms a window, as
+  much as the pictures save; so only these few widgets get it and the rest
+  keep the application's style. Item views are left out: a table asks its
+  own style to draw every cell's row panel.
 
 Every other call goes to Fusion unchanged.
 """
@@ -23,7 +24,7 @@ Every other call goes to Fusion unchanged.
 from __future__ import annotations
 
 from PySide6.QtGui import QIcon, QPainter
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QStyleOptionComplex, QWidget
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 from attnviz.gui.kept_frames import KeptPictures, option_key
 
@@ -36,7 +37,6 @@ KEPT_PRIMITIVES = frozenset({
     QStyle.PrimitiveElement.PE_PanelLineEdit,
     QStyle.PrimitiveElement.PE_FrameTabWidget,
 })
-KEPT_CONTROLS = frozenset({QStyle.ComplexControl.CC_ScrollBar, QStyle.ComplexControl.CC_Slider})
 
 
 class KeptIconStyle(QProxyStyle):
@@ -57,7 +57,7 @@ class KeptIconStyle(QProxyStyle):
 
 
 class KeptFrameStyle(KeptIconStyle):
-    """KeptIconStyle, with Fusion's frames, line edits, tab pages, scroll bars and sliders pasted from pictures."""
+    """KeptIconStyle, with Fusion's frames, line edits and tab pages pasted from pictures."""
 
     keep_pictures = True  # off: every element is drawn by Fusion (for tests)
 
@@ -72,14 +72,6 @@ class KeptFrameStyle(KeptIconStyle):
             return
         self.pictures.draw((element.value, *option_key(option)), option, painter, widget,
                            lambda p: QProxyStyle.drawPrimitive(self, element, option, p, widget))
-
-    def drawComplexControl(self, control: QStyle.ComplexControl, option: QStyleOptionComplex, painter: QPainter,
-                           widget: QWidget | None = None) -> None:
-        if control not in KEPT_CONTROLS or not self.keep_pictures:
-            QProxyStyle.drawComplexControl(self, control, option, painter, widget)
-            return
-        self.pictures.draw((-1 - control.value, *option_key(option)), option, painter, widget,
-                           lambda p: QProxyStyle.drawComplexControl(self, control, option, p, widget))
 
 
 def use_kept_icons(app: QApplication) -> None:
@@ -102,7 +94,7 @@ def kept_frame_style() -> KeptFrameStyle | None:
 
 
 def keep_frames(*widgets: QWidget) -> None:
-    """Let ``widgets`` paste their frames, scroll bars and sliders (their children keep their own style)."""
+    """Let ``widgets`` paste their frames (their children keep their own style)."""
     style = kept_frame_style()
     if style is None:
         return
