@@ -16,11 +16,11 @@ strokes meet a pixel can differ from Fusion's by a unit or two of 255
 
 A picture is made at the second paint with the same key, so a look that
 shows once costs little more than before; the pictures share a byte
-budget and the least recently used go first. Only
-raster paints at a whole-pixel offset and a whole-number pixel ratio use
-them, with plain composition and full opacity; anything else (an SVG, a
-zoom, a translucent painter, a palette with patterned brushes) gets
-Fusion's own drawing.
+budget and the least recently used go first. Only raster paints at a
+whole-pixel offset and a whole-number pixel ratio use them, with plain
+composition and full opacity; anything else (an SVG, a zoom, a
+translucent painter, a palette with patterned brushes) gets Fusion's own
+drawing.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class KeptPictures:
 
     def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
-        self._pictures: OrderedDict[tuple, QImage | None] = OrderedDict()  # None: never kept (patterned palette)
+        self._pictures: OrderedDict[tuple, QImage | None] = OrderedDict()  # None: never kept (patterned, too large)
         self._bytes = 0
         self._seen: set[tuple] = set()
         self._making = False  # a picture is being made: elements Fusion draws inside it are drawn directly
