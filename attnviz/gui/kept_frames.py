@@ -29,14 +29,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QImage, QPaintEngine, QPainter, QPalette
+from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QStyleOption, QStyleOptionFrame, QStyleOptionTabWidgetFrame, QWidget
+
+from attnviz.gui.pasting import pastes_exactly
 
 BUDGET_BYTES = 16 * 1024 * 1024  # ≈ four frames the size of the window
 _ENTRIES_MAX = 512  # keys with a picture, or known to get none
 _SEEN_MAX = 4096  # keys remembered (seen once, no picture yet) before starting over
-_RASTER = QPaintEngine.Type.Raster
-_SOURCE_OVER = QPainter.CompositionMode.CompositionMode_SourceOver
 _PLAIN = (Qt.BrushStyle.SolidPattern, Qt.BrushStyle.NoBrush)
 _ROLES = [r for r in QPalette.ColorRole if r not in (QPalette.ColorRole.NoRole, QPalette.ColorRole.NColorRoles)]
 
@@ -67,19 +67,6 @@ def _plain_palette(palette: QPalette) -> bool:
     """Whether every brush the option's colour group holds is a plain colour (patterns follow the device's origin)."""
     group = palette.currentColorGroup()
     return all(palette.brush(group, role).style() in _PLAIN for role in _ROLES)
-
-
-def pastes_exactly(painter: QPainter, ratio: float) -> bool:
-    """Whether an image of pixel ratio ``ratio`` drawn by ``painter`` lands pixel for pixel on its device."""
-    if not ratio.is_integer() or painter.paintEngine() is None or painter.paintEngine().type() != _RASTER:
-        return False
-    if painter.opacity() != 1.0 or painter.compositionMode() != _SOURCE_OVER:
-        return False
-    t = painter.deviceTransform()
-    return (
-        (t.m11(), t.m22(), t.m12(), t.m21()) == (ratio, ratio, 0.0, 0.0)
-        and float(t.dx()).is_integer() and float(t.dy()).is_integer()
-    )
 
 
 class KeptPictures:

@@ -19,8 +19,9 @@ cannot have changed:
 The first paint after a change is Qt's own, so the kept pixels are exactly
 what Qt paints. A paint that does not land in the backing store (a
 ``grab()``) or does not cover the whole view keeps nothing, and the picture
-is pasted only into raster targets at its own scale: an SVG gets the scene
-painted afresh, as vectors.
+is pasted only where it lands pixel for pixel (``pasting.pastes_exactly``:
+a raster target at its own scale and a whole-pixel offset, full opacity,
+plain composition): an SVG gets the scene painted afresh, as vectors.
 
 The scene reports a change only once the event loop runs again, and
 delivering its pending events from inside a paint makes Qt repaint
@@ -41,10 +42,10 @@ import weakref
 from collections.abc import Iterator
 
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QImage, QPaintEngine, QPainter, QPaintEvent, QRegion
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QRegion
 from PySide6.QtWidgets import QGraphicsView, QGraphicsWidget
 
-_RASTER = QPaintEngine.Type.Raster
+from attnviz.gui.pasting import pastes_exactly
 
 
 class KeptView:
@@ -86,15 +87,9 @@ class KeptView:
             self._watch_layout()
 
     def _pasted(self) -> bool:
-        """Paste the kept picture, if the paint goes to pixels at the picture's scale."""
+        """Paste the kept picture, if it lands pixel for pixel."""
         painter = QPainter(self.viewport())  # type: ignore[attr-defined]
-        target = painter.paintEngine()
-        to_device = painter.deviceTransform()  # the screen's scale and any zoom of a render, not the world transform
-        ratio = self._picture.devicePixelRatio()
-        fits = (
-            target.type() == _RASTER
-            and (to_device.m11(), to_device.m22(), to_device.m12(), to_device.m21()) == (ratio, ratio, 0.0, 0.0)
-        )
+        fits = pastes_exactly(painter, self._picture.devicePixelRatio())
         if fits:
             painter.drawImage(0, 0, self._picture)
         painter.end()
