@@ -374,21 +374,17 @@ def keep(pictures: KeptPictures, name: str, rect: QRect) -> None:
 
 def fusion_draws(pictures: KeptPictures, name: str, rect: QRect) -> int:
     """Paint look ``name`` once: how often Fusion drew (0: its picture was pasted)."""
-    drawn = []
-    image = QImage(100, 40, QImage.Format.Format_ARGB32_Premultiplied)
-    with painting(image) as painter:
-        pictures.draw((name,), frame_option(rect), painter, None, drawn.append)
-    return len(drawn)
+    return draw_times(pictures, frame_option(rect), 1, key=(name,))
 
 
 def draw_times(pictures: KeptPictures, option: QStyleOptionFrame, times: int,
-               setup: Callable[[QPainter], None] = lambda p: None) -> int:
+               setup: Callable[[QPainter], None] = lambda p: None, key: tuple = ("frame",)) -> int:
     """Draw ``option`` ``times`` times into an image through ``pictures``: how often Fusion drew."""
     drawn = []
-    image = QImage(80, 60, QImage.Format.Format_ARGB32_Premultiplied)
+    image = QImage(100, 60, QImage.Format.Format_ARGB32_Premultiplied)
     for _ in range(times):
         with painting(image) as painter:
             setup(painter)
-            pictures.draw(("frame",), option, painter, None, drawn.append)
+            pictures.draw(key, option, painter, None, drawn.append)
     return len(drawn)
 
