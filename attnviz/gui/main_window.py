@@ -110,7 +110,9 @@ class MainWindow(QMainWindow):
             a for a in self.findChildren(QAbstractScrollArea)
             if a.frameShape() != QFrame.Shape.NoFrame and not isinstance(a, QAbstractItemView)
         ]
-        keep_frames(self.tabs, *framed, *self.findChildren(QLineEdit))
+        # a spin box's own line edit has no frame: the override would only cost it the dispatch
+        edits = [e for e in self.findChildren(QLineEdit) if e.hasFrame()]
+        keep_frames(self.tabs, *framed, *edits)
 
     def _build_central(self) -> None:
         central = QWidget()

@@ -106,6 +106,9 @@ def test_only_the_widgets_that_draw_those_elements_paint_through_python(window):
     assert not [v for v in window.findChildren(QAbstractItemView) if v.style() is kept_frame_style()]
     assert isinstance(window.style(), KeptIconStyle) and not isinstance(window.style(), KeptFrameStyle)
     assert window.tabs.tabBar().style() is not kept_frame_style()
+    frameless = [e for e in window.findChildren(QLineEdit) if not e.hasFrame()]
+    assert frameless  # the spin boxes' own line edits draw no frame to keep
+    assert not [e for e in frameless if e.style() is kept_frame_style()]
 
 
 def test_the_frame_style_is_one_the_application_owns(qapp):
