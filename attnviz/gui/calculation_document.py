@@ -229,6 +229,22 @@ class CalculationDocument:
             for text, style, href in runs:
                 cursor.insertText(text, self._format(style, href))
         cursor.endEditBlock()
+        self._keep_glyphs()
+
+    def _keep_glyphs(self) -> None:
+        """Let every block keep its shaped text from one paint to the next.
+
+        By default a block's QTextLayout throws its glyphs away after laying
+        out and after each paint, to save memory, and shapes its text again
+        at the next paint: 40 % of painting the page on screen (0.22 → 0.13 ms
+        for lets-go's). The page is painted after every edit. Kept, the glyphs
+        cost ≈ 30 bytes a character (+10 MB for the longest page, 512 tokens
+        with every term shown). Patches keep their blocks, and with them this.
+        """
+        block = self.document.begin()
+        while block.isValid():
+            block.layout().setCacheEnabled(True)
+            block = block.next()
 
     def _patch(self, edits: list[RunEdit | BlockEdit]) -> None:
         cursor = QTextCursor(self.document)

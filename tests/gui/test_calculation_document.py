@@ -71,6 +71,15 @@ def looks(document: QTextDocument) -> list:
     return out
 
 
+def blocks_keeping_glyphs(document: QTextDocument) -> list[bool]:
+    """Whether each block's layout keeps its shaped text between paints (Qt's default throws it away)."""
+    out, block = [], document.begin()
+    while block.isValid():
+        out.append(block.layout().cacheEnabled())
+        block = block.next()
+    return out
+
+
 def built(page) -> QTextDocument:
     document = QTextDocument()
     CalculationDocument(document).show(page)
@@ -95,6 +104,7 @@ def test_a_page_shown_over_others_looks_exactly_like_it_built_afresh(qapp, data)
         shown.show(page)
         assert document.toPlainText() == built(page).toPlainText()
         assert looks(document) == looks(built(page))
+        assert all(blocks_keeping_glyphs(document))  # rebuilt blocks, and patched ones
 
 
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
