@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF
-from PySide6.QtGui import QImage, QPainter, QPixmap, QTransform
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from attnviz.gui.kept_view import KeptView, painted_directly
@@ -195,6 +195,29 @@ def test_a_new_background_paints_again_and_a_see_through_one_is_never_kept(heatm
         settle()
     np.testing.assert_array_equal(shown(heatmap), direct(heatmap))
     assert heatmap.pictures_kept == kept
+
+
+def test_an_opaque_view_paints_every_pixel_itself_and_qt_does_not_fill_it_first(heatmap):
+    viewport = heatmap.viewport()
+    assert viewport.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+    palette = viewport.palette()
+    palette.setColor(viewport.backgroundRole(), QColor("magenta"))  # what Qt would fill the viewport with
+    viewport.setPalette(palette)
+    show_matrix(heatmap, 3, 5, seed=2)
+    settle_view(heatmap)
+    pasted, painted = shown(heatmap), qt_paint(heatmap)  # grabs: no fill where the view paints nothing
+    viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+    np.testing.assert_array_equal(pasted, qt_paint(heatmap))
+    np.testing.assert_array_equal(painted, qt_paint(heatmap))
+    assert not (pasted == (255, 0, 255)).all(axis=-1).any()
+
+
+def test_a_see_through_background_has_qt_fill_the_viewport_first(heatmap):
+    opaque = Qt.WidgetAttribute.WA_OpaquePaintEvent
+    heatmap.setBackground(None)
+    assert not heatmap.viewport().testAttribute(opaque)
+    heatmap.setBackground("#ffe0e0")
+    assert heatmap.viewport().testAttribute(opaque)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
