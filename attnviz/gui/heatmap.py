@@ -43,6 +43,13 @@ def _cell_font() -> QFont:
     return font
 
 
+@functools.lru_cache(maxsize=16)
+def _number_box(digits: int) -> tuple[int, int]:
+    """The room a number at ``digits`` digits needs: the widest one's width with a margin, and a line's height."""
+    fm = QFontMetrics(_cell_font())
+    return fm.horizontalAdvance("−" + "8" * (digits + 2)) + 4, fm.height()
+
+
 @functools.lru_cache(maxsize=4096)
 def _shortest_label_width(label: str) -> int:
     """How wide ``label`` is at the least it is shortened to: three characters and an ellipsis."""
@@ -158,13 +165,12 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
             return (False, 1, 1)
         size = self.plot.vb.size()
         cell_w, cell_h = size.width() / n_cols, size.height() / n_rows
-        fm = QFontMetrics(_cell_font())
-        number_w = fm.horizontalAdvance("−" + "8" * (self.digits + 2)) + 4
-        numbers = max(n_rows, n_cols) <= MAX_NUMBERED and cell_w >= number_w and cell_h >= fm.height()
+        number_w, line_h = _number_box(self.digits)
+        numbers = max(n_rows, n_cols) <= MAX_NUMBERED and cell_w >= number_w and cell_h >= line_h
         # labels are shortened to the cell width, down to three characters
         label_w = max(map(_shortest_label_width, labels[1]), default=0) + 4
         col_step = max(1, math.ceil(label_w / max(cell_w, 1e-9)))
-        row_step = max(1, math.ceil(fm.height() / max(cell_h, 1e-9)))
+        row_step = max(1, math.ceil(line_h / max(cell_h, 1e-9)))
         return (numbers, col_step, row_step)
 
     def set_highlighted_row(self, row: int) -> None:
