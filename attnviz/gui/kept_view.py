@@ -58,6 +58,9 @@ class KeptView:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # pyqtgraph caches the background in a pixmap of the whole view; it is one
+        # colour here, and filling the view with it is cheaper than copying the pixmap
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)  # type: ignore[attr-defined]
         self._watched: weakref.WeakSet[QGraphicsWidget] = weakref.WeakSet()
         self.scene().changed.connect(self._scene_changed)
 

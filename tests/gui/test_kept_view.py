@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
-from PySide6.QtWidgets import QApplication, QGraphicsItem
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
 from attnviz.gui.kept_view import KeptView, painted_directly
 from attnviz.gui.pixel_cache import painted_afresh
@@ -210,6 +210,13 @@ def test_an_opaque_view_paints_every_pixel_itself_and_qt_does_not_fill_it_first(
     np.testing.assert_array_equal(pasted, qt_paint(heatmap))
     np.testing.assert_array_equal(painted, qt_paint(heatmap))
     assert not (pasted == (255, 0, 255)).all(axis=-1).any()
+
+
+def test_the_background_is_filled_not_copied_from_a_cached_pixmap_and_looks_the_same(heatmap):
+    assert heatmap.cacheMode() == QGraphicsView.CacheModeFlag.CacheNone
+    filled = direct(heatmap)
+    heatmap.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)  # pyqtgraph's own choice
+    np.testing.assert_array_equal(direct(heatmap), filled)
 
 
 def test_a_see_through_background_has_qt_fill_the_viewport_first(heatmap):
