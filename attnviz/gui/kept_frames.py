@@ -9,6 +9,13 @@ is pasted instead, as Fusion itself does for its buttons and arrows.
 (Fusion's scroll bars and sliders are quick to draw: their pictures would
 cost more than they save.)
 
+A frame's picture is mostly a clear middle, and blending it costs more
+than its outline: so a picture whose middle is clear is pasted as the four
+strips around it, which leaves the same pixels (a text view's frame: 0.062
+ms a paint pasted whole, 0.050 as strips). How slow Fusion's own outlines
+are depends on the machine: 0.3 ms for that frame on one measured here,
+0.034 ms on another, where the pictures cost a little more than Fusion.
+
 Pasting composes the picture onto what is beneath in one step where Fusion
 blends stroke after stroke, so where two anti-aliased or translucent
 strokes meet a pixel can differ from Fusion's by a unit or two of 255
@@ -27,8 +34,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import NamedTuple
 
-from PySide6.QtCore import QRect, Qt
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QStyleOption, QStyleOptionFrame, QStyleOptionTabWidgetFrame, QWidget
 
@@ -39,6 +48,14 @@ _ENTRIES_MAX = 512  # keys with a picture, or known to get none
 _SEEN_MAX = 4096  # keys remembered (seen once, no picture yet) before starting over
 _PLAIN = (Qt.BrushStyle.SolidPattern, Qt.BrushStyle.NoBrush)
 _ROLES = [r for r in QPalette.ColorRole if r not in (QPalette.ColorRole.NoRole, QPalette.ColorRole.NColorRoles)]
+_BORDER_MAX = 8  # the widest border (logical pixels) looked for around a clear middle
+
+
+class Picture(NamedTuple):
+    """A kept picture, and the parts of it to paste: (where, relative to the option's rect; which pixels)."""
+
+    image: QImage
+    parts: list[tuple[QPoint, QRect]]
 
 
 def _rect_key(rect: QRect, origin: QRect) -> tuple[int, int, int, int]:
@@ -74,7 +91,7 @@ class KeptPictures:
 
     def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
-        self._pictures: OrderedDict[tuple, QImage | None] = OrderedDict()  # None: never kept (patterned, too large)
+        self._pictures: OrderedDict[tuple, Picture | None] = OrderedDict()  # None: never kept (patterned, too large)
         self._bytes = 0
         self._seen: set[tuple] = set()
         self._making = False  # a picture is being made: elements Fusion draws inside it are drawn directly
@@ -111,19 +128,21 @@ class KeptPictures:
             self._pictures.move_to_end(full_key)
         if picture is None:
             fusion(painter)
-        else:
-            painter.drawImage(option.rect.topLeft(), picture)
+            return
+        origin = option.rect.topLeft()
+        for offset, pixels in picture.parts:
+            painter.drawImage(origin + offset, picture.image, pixels)
 
     @staticmethod
     def _size(option: QStyleOption, ratio: float) -> int:
         return 4 * option.rect.width() * option.rect.height() * int(ratio) ** 2
 
-    def _make(self, option: QStyleOption, ratio: float, fusion: Callable[[QPainter], None]) -> QImage:
+    def _make(self, option: QStyleOption, ratio: float, fusion: Callable[[QPainter], None]) -> Picture:
         r = option.rect
-        picture = QImage(r.width() * int(ratio), r.height() * int(ratio), QImage.Format.Format_ARGB32_Premultiplied)
-        picture.setDevicePixelRatio(ratio)
-        picture.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(picture)
+        image = QImage(r.width() * int(ratio), r.height() * int(ratio), QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
         painter.translate(-r.x(), -r.y())
         self._making = True
         try:
@@ -131,13 +150,34 @@ class KeptPictures:
         finally:
             self._making = False
             painter.end()
-        return picture
+        return Picture(image, _parts(image, int(ratio)))
 
-    def _keep(self, key: tuple, picture: QImage | None) -> None:
+    def _keep(self, key: tuple, picture: Picture | None) -> None:
         self._pictures[key] = picture
         if picture is not None:
-            self._bytes += picture.sizeInBytes()
+            self._bytes += picture.image.sizeInBytes()
         while self._bytes > self.budget_bytes or len(self._pictures) > _ENTRIES_MAX:
             _, old = self._pictures.popitem(last=False)
             if old is not None:
-                self._bytes -= old.sizeInBytes()
+                self._bytes -= old.image.sizeInBytes()
+
+
+def _parts(image: QImage, ratio: int) -> list[tuple[QPoint, QRect]]:
+    """The strips around the image's clear middle, or the whole image if its middle is not clear.
+
+    Pasting a clear (fully transparent) pixel leaves what is beneath, so the
+    strips paste the same pixels as the whole. Borders are whole logical
+    pixels wide, so each strip lands on whole pixels.
+    """
+    w, h = image.width(), image.height()
+    whole = [(QPoint(0, 0), QRect(0, 0, w, h))]
+    bits = np.frombuffer(image.constBits(), np.uint32, count=image.sizeInBytes() // 4)
+    alpha = (bits.reshape(h, image.bytesPerLine() // 4)[:, :w] >> 24) != 0
+    for border in range(ratio, min(_BORDER_MAX * ratio, (min(w, h) - 1) // 2) + 1, ratio):
+        if not alpha[border:h - border, border:w - border].any():
+            break
+    else:
+        return whole
+    b, inner_h = border, h - 2 * border
+    device = [QRect(0, 0, w, b), QRect(0, h - b, w, b), QRect(0, b, b, inner_h), QRect(w - b, b, b, inner_h)]
+    return [(QPoint(rect.x() // ratio, rect.y() // ratio), rect) for rect in device]

@@ -309,6 +309,62 @@ def test_a_picture_at_twice_the_pixel_ratio_matches_fusion():
     assert np.abs(kept - painted(False)).max() <= TOLERANCE
 
 
+def noisy_image(ratio: int, seed: int = 0) -> QImage:
+    """An opaque image of random pixels at ``ratio``: what a picture is pasted onto."""
+    rng = np.random.default_rng(seed)
+    image = QImage(80 * ratio, 50 * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    bits = np.frombuffer(image.bits(), np.uint32)
+    bits[:] = rng.integers(0, 2**24, size=bits.size, dtype=np.uint32) | 0xFF000000
+    return image
+
+
+OUTLINED = QRect(10, 6, 50, 30)
+
+
+def outline(border: int) -> Callable[[QPainter], None]:
+    """Draws a translucent outline ``border`` logical pixels wide inside OUTLINED, with a clear middle."""
+    def fusion(painter: QPainter) -> None:
+        rect = OUTLINED
+        inner = rect.adjusted(border, border, -border, -border)
+        colour = QColor(200, 30, 90, 160)
+        if inner.isEmpty():
+            painter.fillRect(rect, colour)
+            return
+        for band in (QRect(rect.left(), rect.top(), rect.width(), border),
+                     QRect(rect.left(), inner.bottom() + 1, rect.width(), border),
+                     QRect(rect.left(), inner.top(), border, inner.height()),
+                     QRect(inner.right() + 1, inner.top(), border, inner.height())):
+            painter.fillRect(band, colour)
+    return fusion
+
+
+@pytest.mark.parametrize("ratio", [1, 2])
+@pytest.mark.parametrize(("border", "parts"), [(1, 4), (3, 4), (8, 4), (9, 1), (25, 1)])
+def test_a_picture_with_a_clear_middle_is_pasted_as_the_strips_around_it(ratio, border, parts):
+    pictures, option = KeptPictures(), frame_option(OUTLINED)
+    for _ in range(2):  # drawn; made into a picture
+        with painting(noisy_image(ratio)) as painter:
+            pictures.draw(("frame",), option, painter, None, outline(border))
+    pasted = noisy_image(ratio)
+    with painting(pasted) as painter:
+        pictures.draw(("frame",), option, painter, None, lambda p: pytest.fail("drawn, not pasted"))
+    picture = next(iter(pictures._pictures.values()))
+    assert len(picture.parts) == parts  # 9: wider than looked for; 25: nothing is clear
+    # the strips leave exactly what pasting the whole picture leaves, and that is the outline drawn afresh
+    reference = noisy_image(ratio)
+    with painting(reference) as painter:
+        painter.drawImage(option.rect.topLeft(), picture.image)
+    fresh = noisy_image(ratio)
+    with painting(fresh) as painter:
+        outline(border)(painter)
+    np.testing.assert_array_equal(np.frombuffer(pasted.constBits(), np.uint32),
+                                  np.frombuffer(reference.constBits(), np.uint32))
+    differ = np.abs(np.frombuffer(pasted.constBits(), np.uint8).astype(int)
+                    - np.frombuffer(fresh.constBits(), np.uint8).astype(int))
+    assert differ.max() <= TOLERANCE
+
+
 def test_fusion_s_frame_inside_a_line_edit_s_panel_is_part_of_the_panel_s_picture():
     style, edit = KeptFrameStyle(), QLineEdit("words")
     edit.resize(120, 26)
