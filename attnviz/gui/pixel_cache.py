@@ -78,14 +78,13 @@ class CachedAxisItem(pg.AxisItem):
     """
 
     def __init__(self, orientation: str, **kwargs) -> None:
-        self._bounds_for: tuple | None = None
-        self._bounds = QRectF()
         self._measured: dict[str, tuple[float, float]] = {}  # text -> (width, 0.8 × height) as pyqtgraph measures
         self._measured_font = ""
         self._layouts: dict[tuple, tuple[QPicture, float]] = {}  # layout key -> (picture, text size)
         self._layout_size: float | None = None  # what the last layout told _updateMaxTextSize
         self._specs: tuple | None = None  # explicit ticks: the draw specs of the last layout
         super().__init__(orientation, **kwargs)
+        self._grow_bounds()
         cache_pixels(self, self.label)
 
     def setTicks(self, ticks) -> None:
@@ -271,16 +270,33 @@ class CachedAxisItem(pg.AxisItem):
         self._updateMaxTextSize(thickness)
         return (self.pen(), span[0], span[1]), tick_specs, text_specs
 
-    def boundingRect(self) -> QRectF:
-        # Qt and pyqtgraph ask for it a hundred times per edit; it depends
-        # only on the axis's size and these styles (without a grid)
-        size = self.geometry().size()
-        key = (size.width(), size.height(), self.style["tickLength"], self.style["hideOverlappingLabels"], self.grid)
-        if key != self._bounds_for:
-            self._bounds = super().boundingRect().adjusted(-1, -1, 1, 1)
-            self._bounds_for = key if self.grid is False else None
-        return QRectF(self._bounds)
+    # Qt asks for the bounds several times an item a paint (sixty times an edit
+    # in the window): Qt's own answer, the rectangle grown by the window frame
+    # margins, costs no call into Python. The margins hold what pyqtgraph's
+    # boundingRect adds, and one pixel more for the axis line's end; they are
+    # measured again whenever what pyqtgraph's reads may have changed.
+    boundingRect = QGraphicsWidget.boundingRect
 
+    def setStyle(self, **kwargs) -> None:
+        super().setStyle(**kwargs)
+        self._grow_bounds()
+
+    def setGrid(self, grid) -> None:
+        super().setGrid(grid)
+        self._grow_bounds()
+
+    def linkToView(self, view) -> None:
+        super().linkToView(view)
+        view.sigResized.connect(self._grow_bounds)  # a grid reaches over the view
+        self._grow_bounds()
+
+    def _grow_bounds(self) -> None:
+        if not hasattr(self, "style"):  # (pyqtgraph styles the axis in its __init__, before it has a style)
+            return
+        rect = self.mapRectFromParent(self.geometry())
+        grown = pg.AxisItem.boundingRect(self)
+        self.setWindowFrameMargins(rect.left() - grown.left() + 1, rect.top() - grown.top() + 1,
+                                   grown.right() - rect.right() + 1, grown.bottom() - rect.bottom() + 1)
 
 def _span(orientation: str, bounds: QRectF) -> tuple[tuple[QPointF, QPointF], float, int, int]:
     """The axis line's ends, where ticks stop, which way they point, and the axis (0 = y), as pyqtgraph has them."""

@@ -314,6 +314,35 @@ def test_a_kept_layout_is_not_reused_for_other_units(colorbar_axis):
         assert_shows_its_layout(axis)
 
 
+def pyqtgraph_bounds(axis: CachedAxisItem):
+    """pyqtgraph's own bounds of the axis, and the pixel the cached pixels keep for the axis line's end."""
+    return pg.AxisItem.boundingRect(axis).adjusted(-1, -1, 1, 1)
+
+
+BOUNDS_CHANGES = {
+    "as built": lambda h, a: None,
+    "inward ticks": lambda h, a: a.setStyle(tickLength=-7),
+    "longer ticks": lambda h, a: a.setStyle(tickLength=12),
+    "overlapping labels hidden": lambda h, a: a.setStyle(hideOverlappingLabels=True),
+    "labels may overhang 4 px": lambda h, a: a.setStyle(hideOverlappingLabels=4),
+    "grid": lambda h, a: a.setGrid(128),
+    "grid, then a new size": lambda h, a: (a.setGrid(128), h.resize(420, 300)),
+    "a new size": lambda h, a: h.resize(260, 500),
+}
+
+
+@pytest.mark.parametrize("change", BOUNDS_CHANGES.values(), ids=BOUNDS_CHANGES.keys())
+def test_an_axis_s_bounds_are_pyqtgraph_s_without_asking_python(heatmap, change):
+    # Qt's QGraphicsWidget.boundingRect answers, grown by window frame margins the axis keeps up to date
+    assert CachedAxisItem.boundingRect is pg.QtWidgets.QGraphicsWidget.boundingRect
+    axes = [heatmap.plot.getAxis("left"), heatmap.plot.getAxis("top"), heatmap.colorbar.axis]
+    for axis in axes:
+        change(heatmap, axis)
+    settle()
+    for axis in axes:
+        assert axis.boundingRect() == pyqtgraph_bounds(axis), axis.orientation
+
+
 def test_only_linear_numeric_axes_are_kept_by_layout(heatmap):
     axis = heatmap.plot.getAxis("left")
     assert axis._layout_key() is None  # token labels
