@@ -6,8 +6,8 @@ pixel at a time (≈ 200 ns a pixel here): the frame of the tables' tab page
 costs 0.5 ms a paint, a text view's frame 0.3 ms. Their look depends only
 on their style option, so a picture of each, made on a transparent image,
 is pasted instead, as Fusion itself does for its buttons and arrows.
-(Fusion's scroll bars and sliders are quick to draw: their pictures would
-cost more than they save.)
+(Scroll bars and sliders are left to Fusion: every scroll position is a
+new look, and measured in the window their pictures saved nothing.)
 
 A frame's picture is mostly a clear middle, and blending it costs more
 than its outline: so a picture whose middle is clear is pasted as the four
