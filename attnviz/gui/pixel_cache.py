@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Iterator
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsWidget
 
@@ -278,8 +278,10 @@ class CachedAxisItem(pg.AxisItem):
     boundingRect = QGraphicsWidget.boundingRect
 
     def setStyle(self, **kwargs) -> None:
-        super().setStyle(**kwargs)
-        self._grow_bounds()
+        try:
+            super().setStyle(**kwargs)
+        finally:  # (pyqtgraph may refuse a value after taking others)
+            self._grow_bounds()
 
     def setGrid(self, grid) -> None:
         super().setGrid(grid)
@@ -287,11 +289,23 @@ class CachedAxisItem(pg.AxisItem):
 
     def linkToView(self, view) -> None:
         super().linkToView(view)
-        view.sigResized.connect(self._grow_bounds)  # a grid reaches over the view
         self._grow_bounds()
 
+    def linkedViewChanged(self, view, newRange=None) -> None:
+        super().linkedViewChanged(view, newRange)
+        self._grow_bounds()  # a grid reaches over the view, which moved or changed size
+
+    def unlinkFromView(self) -> None:
+        super().unlinkFromView()
+        self._grow_bounds()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.StyleChange:  # Qt drops a widget's frame margins on a new style
+            self._grow_bounds()
+
     def _grow_bounds(self) -> None:
-        if not hasattr(self, "style"):  # (pyqtgraph styles the axis in its __init__, before it has a style)
+        if not isinstance(self.style, dict):  # (until pyqtgraph's __init__ has given the axis its style)
             return
         rect = self.mapRectFromParent(self.geometry())
         grown = pg.AxisItem.boundingRect(self)

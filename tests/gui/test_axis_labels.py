@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPicture, QTransform
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from attnviz.gui.pixel_cache import CachedAxisItem
 from tests.gui.test_plot_pixels import cut, from_scratch, on_screen, pixel_rect, settle, shown_heatmap
@@ -328,7 +328,18 @@ BOUNDS_CHANGES = {
     "grid": lambda h, a: a.setGrid(128),
     "grid, then a new size": lambda h, a: (a.setGrid(128), h.resize(420, 300)),
     "a new size": lambda h, a: h.resize(260, 500),
+    "a new style for the scene": lambda h, a: h.scene().setStyle(SCENE_STYLE),  # Qt drops frame margins then
+    "grid, then unlinked": lambda h, a: (a.setGrid(128), a.unlinkFromView()),
+    "grid, linked again, a new size": lambda h, a: (a.setGrid(128), a.unlinkFromView(), a.linkToView(h.plot.vb),
+                                                    h.resize(400, 300)),
+    "a refused style": lambda h, a: refused_style(a),
 }
+SCENE_STYLE = QStyleFactory.create("fusion")
+
+
+def refused_style(axis: CachedAxisItem) -> None:
+    with pytest.raises(TypeError):
+        axis.setStyle(tickLength=-9, stopAxisAtTick=(1, 2))  # the length is taken before the stops are refused
 
 
 @pytest.mark.parametrize("change", BOUNDS_CHANGES.values(), ids=BOUNDS_CHANGES.keys())
@@ -341,6 +352,21 @@ def test_an_axis_s_bounds_are_pyqtgraph_s_without_asking_python(heatmap, change)
     settle()
     for axis in axes:
         assert axis.boundingRect() == pyqtgraph_bounds(axis), axis.orientation
+
+
+def test_an_axis_linked_when_built_follows_its_view_s_size(qtbot):
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    box = view.addViewBox()
+    axis = CachedAxisItem("left", linkView=box)
+    view.addItem(axis, row=0, col=0)
+    axis.setGrid(128)
+    view.resize(300, 200)
+    view.show()
+    settle()
+    view.resize(500, 420)
+    settle()
+    assert axis.boundingRect() == pyqtgraph_bounds(axis)
 
 
 def test_only_linear_numeric_axes_are_kept_by_layout(heatmap):
