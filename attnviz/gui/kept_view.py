@@ -105,6 +105,7 @@ class KeptView:
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.keep_picture or not self._keepable():
+            self._fill(event)
             super().paintEvent(event)  # type: ignore[misc]
             return
         key = self._view_key()
@@ -121,6 +122,15 @@ class KeptView:
             self._outdated = None
         # else: a grab, a render, or a paint of part of the view that left the outdated part
         # unpainted: the picture stays as it was, outdated where it was
+
+    def _fill(self, event: QPaintEvent) -> None:
+        """Fill what this paint covers with the background, where Qt no longer does (an opaque view):
+        at a fractional pixel ratio a transformed scene's background can leave the last device pixel out."""
+        viewport = self.viewport()  # type: ignore[attr-defined]
+        if viewport.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent):
+            painter = QPainter(viewport)
+            painter.fillRect(event.rect(), self.backgroundBrush())  # type: ignore[attr-defined]
+            painter.end()
 
     def _pasted(self) -> bool:
         """Paste the kept picture, if it lands pixel for pixel."""

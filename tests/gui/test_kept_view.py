@@ -366,6 +366,19 @@ def test_at_a_fractional_screen_scale_the_view_paints_directly(heatmap):
     assert heatmap.pictures_kept == 0
 
 
+def test_at_a_fractional_screen_scale_a_zoomed_view_leaves_no_pixel_unpainted(heatmap):
+    if heatmap.viewport().devicePixelRatio().is_integer():
+        pytest.skip("needs a fractional screen scale: run by the screen-scale test below")
+    heatmap.resize(301, 237)  # an odd size: at 1.5 its last device row is half a pixel of it
+    heatmap.setRange(QRectF(3.3, 2.7, 301 / 1.37, 237 / 1.37), padding=0)  # a view transform
+    heatmap.setBackground("#ffe0e0")
+    settle()
+    image = heatmap.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1)[:, :image.width()]
+    assert (pixels >> 24 == 255).all()  # a grab's pixmap starts out undefined where nothing paints
+    assert (pixels[-1] == pixels[-2]).all() and (pixels[:, -1] == pixels[:, -2]).all()
+
+
 @pytest.mark.parametrize("scale", ["1.5", "2"])
 def test_the_kept_picture_is_right_at_other_screen_scales(scale):
     # Qt takes the scale at start-up
@@ -374,7 +387,7 @@ def test_the_kept_picture_is_right_at_other_screen_scales(scale):
     import sys
 
     env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen"}
-    tests = "any_sequence or fractional" + (" or repaint_pastes" if scale == "2" else "")
+    tests = "any_sequence or fractional" + (" or repaint_pastes" if scale == "2" else "")  # (and the zoomed view)
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", tests, __file__],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]
