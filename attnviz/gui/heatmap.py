@@ -86,8 +86,7 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
             self.plot.getAxis(axis).setPen(pg.mkPen("#444"))
             self.plot.getAxis(axis).setTextPen(pg.mkPen("#222"))
             self.plot.getAxis(axis).setStyle(tickFont=_cell_font())
-        # One rectangle around what changed: see gui/image_item.py
-        self.setViewportUpdateMode(self.ViewportUpdateMode.BoundingRectViewportUpdate)
+        self.setViewportUpdateMode(self.ViewportUpdateMode.FullViewportUpdate)  # see gui/image_item.py
         self.image = ImageItem(axisOrder="row-major")
         self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.image)
@@ -150,9 +149,7 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
             self._labels, self._fit = labels, fit
             self._set_ticks()
         self._set_numbers(a, masked)
-        # a grab straight after the edit must not wait for the scene's report; what else
-        # changed (the colour bar, a relayout) the scene reports before the window repaints
-        self.outdate(self.image.sceneBoundingRect())
+        self.forget_picture()
 
     def _on_view_resized(self) -> None:
         fit = self._measure_fit(self._labels)
@@ -178,25 +175,21 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
 
     def set_highlighted_row(self, row: int) -> None:
         n_rows, n_cols = self._shape[:2]
-        inside = 0 <= row < n_rows
-        self._outline(self.highlight, QRectF(-0.5, row - 0.5, n_cols, 1) if inside else None)
+        if 0 <= row < n_rows:
+            self.highlight.setRect(QRectF(-0.5, row - 0.5, n_cols, 1))
+            self.highlight.setVisible(True)
+        else:
+            self.highlight.setVisible(False)
+        self.forget_picture()
 
     def set_marked_cell(self, row: int, col: int) -> None:
         """Outline one cell, e.g. where a number in the calculation came from."""
         n_rows, n_cols = self._shape[:2]
         inside = 0 <= row < n_rows and 0 <= col < n_cols
-        self._outline(self.marker, QRectF(col - 0.5, row - 0.5, 1, 1) if inside else None)
-
-    def _outline(self, item: QGraphicsRectItem, rect: QRectF | None) -> None:
-        """Show ``item`` around ``rect`` (None: hide it); where it was and where it goes must be painted again."""
-        if (rect is None and not item.isVisible()) or (item.isVisible() and item.rect() == rect):
-            return  # as it is
-        was = item.sceneBoundingRect() if item.isVisible() else QRectF()
-        if rect is not None:
-            item.setRect(rect)
-        item.setVisible(rect is not None)
-        # a grab straight after must not wait for the scene's report
-        self.outdate(was.united(item.sceneBoundingRect()) if item.isVisible() else was)
+        if inside:
+            self.marker.setRect(QRectF(col - 0.5, row - 0.5, 1, 1))
+        self.marker.setVisible(inside)
+        self.forget_picture()
 
     def image_data(self) -> np.ndarray:
         """What the image shows (float32, NaN where masked)."""

@@ -8,12 +8,11 @@ same picture in ARGB32 premultiplied, which it scales by a fast path. So a
 float image on fixed levels through an opaque colour table is coloured here,
 with pyqtgraph's own arithmetic (float32, scaled to the table's rows,
 clipped, truncated; NaN transparent), into ARGB32 premultiplied; anything
-else goes through pyqtgraph and is converted once. Under a clip of several
-rectangles the fast path rounds cell edges differently, so a partial
-repaint could put an edge one pixel away from a full paint; under a clip of
-one rectangle it does not (tests/gui/test_kept_view.py checks that). The
-view showing such images repaints the one rectangle around what changed
-(``BoundingRectViewportUpdate``).
+else goes through pyqtgraph and is converted once. The fast path rounds cell
+edges by the clip, so a partial repaint could put an edge one pixel away
+from a full paint; the view showing such images must repaint whole
+(``FullViewportUpdate``), which is cheap when everything else in it is
+cached pixels.
 """
 
 from __future__ import annotations

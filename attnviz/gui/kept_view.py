@@ -8,32 +8,26 @@ with four plots on screen. A kept view copies the pixels its last paint
 left in the window's backing store, and pastes them while the picture
 cannot have changed:
 
-- the scene reports every change of an item through ``changed``, with the
-  rectangles it touched (once that signal is connected, Qt also routes the
-  views' own updates through it, a turn of the event loop later; those
-  rectangles of the picture are marked outdated first);
+- the scene reports every change of an item through ``changed`` (once that
+  signal is connected, Qt also routes the views' own updates through it, a
+  turn of the event loop later; the picture is forgotten first);
 - what the view adds itself (size, transform, background, render hints) is
   compared at each paint;
 - a plot's layout moves its parts (``geometryChanged`` of any layout item):
   the scene reports those moves only a turn of the event loop later.
 
 The first paint after a change is Qt's own, so the kept pixels are exactly
-what Qt paints. A view that repaints only what changed (a heatmap, after an
-edit: its image and numbers, not its axes) has that part of the picture
-replaced by what Qt painted there, if the paint covered all of the outdated
-part; otherwise the picture stays outdated and Qt paints until a paint of
-the whole view is kept again. A paint that does not land in the backing
-store (a ``grab()``) keeps nothing, and the picture is pasted only whole and
-up to date, and only where it lands pixel for pixel
-(``pasting.pastes_exactly``: a raster target at its own scale and a
-whole-pixel offset, full opacity, plain composition): an SVG gets the scene
-painted afresh, as vectors.
+what Qt paints. A paint that does not land in the backing store (a
+``grab()``) or does not cover the whole view keeps nothing, and the picture
+is pasted only where it lands pixel for pixel (``pasting.pastes_exactly``:
+a raster target at its own scale and a whole-pixel offset, full opacity,
+plain composition): an SVG gets the scene painted afresh, as vectors.
 
 The scene reports a change only once the event loop runs again, and
 delivering its pending events from inside a paint makes Qt repaint
-recursively; so a view that changes its own items marks them outdated
-(:meth:`KeptView.outdate`) or forgets the picture as it does, and a
-``grab()`` straight after an edit shows the edit. Items that ignore the view's transformation, or have a
+recursively; so a view that changes its own items calls
+:meth:`KeptView.forget_picture` as it does, and a ``grab()`` straight after an
+edit shows the edit. Items that ignore the view's transformation, or have a
 bounding-region granularity, would be updated by Qt without ``changed``;
 these views have none (a test checks).
 Views without an opaque background, and views on a screen with a fractional
@@ -47,7 +41,7 @@ import contextlib
 import weakref
 from collections.abc import Iterator
 
-from PySide6.QtCore import QPoint, QRect, QRectF, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPaintEvent, QRegion
 from PySide6.QtWidgets import QGraphicsView, QGraphicsWidget
 
@@ -59,10 +53,8 @@ class KeptView:
 
     keep_picture = True  # off: every paint walks the scene, as Qt's own view does
     pictures_kept = 0  # how often a paint was kept (for tests)
-    pictures_patched = 0  # how often a paint of part of the view brought the picture up to date (for tests)
     _picture: QImage | None = None
     _picture_key: tuple = ()
-    _outdated: QRect | None = None  # what of the picture the scene has changed since (viewport pixels)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -82,26 +74,15 @@ class KeptView:
 
     def holds_picture(self) -> bool:
         """Whether the next paint pastes a kept picture (for tests)."""
-        return self._picture is not None and self._outdated is None
+        return self._picture is not None
 
     def forget_picture(self) -> None:
         """Paint the scene again at the next paint."""
         self._picture = None
-        self._outdated = None
-
-    def outdate(self, scene_rect: QRectF) -> None:
-        """The scene changed within ``scene_rect``: the picture holds but there, until Qt paints it again."""
-        if self._picture is None:
-            return
-        view: QGraphicsView = self  # type: ignore[assignment]
-        rect = view.viewportTransform().mapRect(scene_rect).toAlignedRect() & view.viewport().rect()
-        if rect.isEmpty():
-            return  # off the view
-        self._outdated = rect if self._outdated is None else self._outdated.united(rect)
 
     def _scene_changed(self, region: list) -> None:
-        for rect in region:  # (Qt also reports an empty change after a paint)
-            self.outdate(rect)
+        if region:  # Qt also reports an empty change after a paint
+            self._picture = None
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.keep_picture or not self._keepable():
@@ -109,19 +90,13 @@ class KeptView:
             super().paintEvent(event)  # type: ignore[misc]
             return
         key = self._view_key()
-        if key != self._picture_key:
-            self.forget_picture()
-        if self._picture is not None and self._outdated is None and self._pasted():
+        if self._picture is not None and key == self._picture_key and self._pasted():
             return
         super().paintEvent(event)  # type: ignore[misc]
-        picture = self._painted(event)
-        if picture is not None:
-            self._picture, self._picture_key, self._outdated = picture, key, None
+        self._picture = self._painted(event)
+        self._picture_key = key
+        if self._picture is not None:
             self._watch_layout()
-        elif self._outdated is not None and self._patched(event):
-            self._outdated = None
-        # else: a grab, a render, or a paint of part of the view that left the outdated part
-        # unpainted: the picture stays as it was, outdated where it was
 
     def _fill(self, event: QPaintEvent) -> None:
         """Fill what this paint covers with the background, where Qt no longer does (an opaque view):
@@ -167,9 +142,12 @@ class KeptView:
         viewport = self.viewport()  # type: ignore[attr-defined]
         if not (QRegion(viewport.rect()) - event.region()).isEmpty():
             return None  # a partial paint: the rest of the picture is older
-        device = self._store_device()
-        if device is None:
-            return None
+        store = viewport.backingStore()
+        painter = QPainter(viewport)
+        device = painter.paintEngine().paintDevice()
+        painter.end()
+        if store is None or device is not store.paintDevice() or not isinstance(device, QImage):
+            return None  # painted somewhere else (a grab, a render)
         ratio = viewport.devicePixelRatio()
         rect = QRect(viewport.mapTo(viewport.window(), QPoint(0, 0)) * ratio, viewport.size() * ratio)
         if not device.rect().contains(rect):
@@ -177,38 +155,6 @@ class KeptView:
         picture = device.copy(rect)  # (a copy keeps the device's pixel ratio)
         self.pictures_kept += 1
         return picture
-
-    def _patched(self, event: QPaintEvent) -> bool:
-        """Copy what this paint of part of the view left in the backing store into the picture, if that covers
-        all of its outdated part."""
-        region = event.region()
-        if not (QRegion(self._outdated) - region).isEmpty():
-            return False
-        device = self._store_device()
-        if device is None:
-            return False
-        viewport = self.viewport()  # type: ignore[attr-defined]
-        ratio = int(viewport.devicePixelRatio())
-        corner = viewport.mapTo(viewport.window(), QPoint(0, 0))
-        painter = QPainter(self._picture)
-        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-        for rect in region:  # only what this paint painted: the store may hold others' pixels elsewhere
-            rect = rect & viewport.rect()
-            painter.drawImage(rect.topLeft(), device, QRect((corner + rect.topLeft()) * ratio, rect.size() * ratio))
-        painter.end()
-        self.pictures_patched += 1
-        return True
-
-    def _store_device(self) -> QImage | None:
-        """The window's backing store, if this paint went there (not to a grab or a render)."""
-        viewport = self.viewport()  # type: ignore[attr-defined]
-        store = viewport.backingStore()
-        painter = QPainter(viewport)
-        device = painter.paintEngine().paintDevice()
-        painter.end()
-        if store is None or device is not store.paintDevice() or not isinstance(device, QImage):
-            return None
-        return device
 
 
 @contextlib.contextmanager

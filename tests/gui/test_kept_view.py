@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QRegion, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
 from attnviz.gui.kept_view import KeptView, painted_directly
@@ -99,66 +99,6 @@ def test_a_paint_of_part_of_the_view_is_not_kept(heatmap):
     show_matrix(heatmap, 4, 4, seed=1)
     heatmap.viewport().repaint(QRect(0, 0, 60, 60))  # the window repaints a corner only (an expose, say)
     np.testing.assert_array_equal(shown(heatmap), direct(heatmap))
-
-
-def painted_regions(view, during) -> list[QRect]:
-    """The bounding rectangles of the view's paints while ``during()`` runs."""
-    from PySide6.QtCore import QEvent, QObject
-
-    regions = []
-
-    class Paints(QObject):
-        def eventFilter(self, watched, event) -> bool:
-            if watched is view.viewport() and event.type() == QEvent.Type.Paint:
-                regions.append(event.region().boundingRect())
-            return False
-
-    spy = Paints()
-    QApplication.instance().installEventFilter(spy)
-    try:
-        during()
-    finally:
-        QApplication.instance().removeEventFilter(spy)
-    return regions
-
-
-def test_an_edit_repaints_only_what_changed_and_the_picture_is_patched_there(heatmap):
-    patched = heatmap.pictures_patched
-    show_matrix(heatmap, 4, 4, seed=3)  # new values: the image and its numbers change, nothing else
-    assert not heatmap.holds_picture()  # a grab straight away paints afresh
-    regions = painted_regions(heatmap, settle)
-    whole = heatmap.viewport().rect()
-    assert regions and all(whole.contains(r) and r != whole for r in regions)
-    assert heatmap.pictures_patched > patched and heatmap.holds_picture()
-    np.testing.assert_array_equal(shown(heatmap), qt_paint(heatmap))
-
-
-def test_a_paint_that_misses_what_changed_leaves_the_picture_outdated(heatmap):
-    image = heatmap.mapFromScene(heatmap.image.sceneBoundingRect()).boundingRect()
-    heatmap.outdate(heatmap.image.sceneBoundingRect())
-    heatmap.viewport().repaint(QRect(0, 0, 4, 4))  # a corner away from the image
-    assert not image.intersects(QRect(0, 0, 4, 4)) and not heatmap.holds_picture()
-    np.testing.assert_array_equal(shown(heatmap), direct(heatmap))
-
-
-@pytest.mark.parametrize("n", [2, 7, 64])
-def test_a_heatmap_painted_in_one_rectangle_looks_as_painted_whole_there(qtbot, n):
-    """Why heatmaps repaint the one rectangle around what changed: Qt's fast path for their image
-    rounds cell edges the same under a one-rectangle clip (under a clip of several it need not)."""
-    view = shown_heatmap(qtbot, 420, 360)
-    show_matrix(view, n, n, seed=n)
-    settle_view(view)
-    rng = np.random.default_rng(n)
-    with painted_directly(view):
-        width, height = view.viewport().width(), view.viewport().height()
-        for _ in range(12):
-            x, y = int(rng.integers(0, width - 20)), int(rng.integers(0, height - 20))
-            w, h = int(rng.integers(3, width - x + 1)), int(rng.integers(3, height - y + 1))
-            part = QPixmap(view.viewport().size())
-            part.fill(QColor("magenta"))
-            view.viewport().render(part, QPoint(x, y), QRegion(x, y, w, h))
-            whole = rgb(view.viewport().grab())
-            np.testing.assert_array_equal(rgb(part)[y:y + h, x:x + w], whole[y:y + h, x:x + w])
 
 
 def test_a_grab_after_the_layout_pass_shows_the_new_layout(heatmap):

@@ -362,16 +362,15 @@ def test_static_plot_parts_are_cached_and_changing_ones_are_not(window):
     assert window.selected.numbers.cacheMode() != CACHED
 
 
-def test_heatmap_pictures_are_kept_in_the_format_qt_scales_fast_and_their_views_repaint_one_rectangle(window):
-    # ARGB32 premultiplied is scaled by a fast path that rounds cell edges by a clip of several
-    # rectangles; a view repainting the one rectangle around its changes keeps partial repaints
-    # from shifting them (the typing test in test_axis_labels.py shows the seams with Qt's
-    # minimal updates; test_kept_view.py checks one rectangle)
+def test_heatmap_pictures_are_kept_in_the_format_qt_scales_fast_and_their_views_repaint_whole(window):
+    # ARGB32 premultiplied is scaled by a fast path that rounds cell edges by the clip; a view
+    # repainting whole keeps partial repaints from shifting them (the typing test in
+    # test_axis_labels.py shows the seams without it)
     from PySide6.QtWidgets import QGraphicsView
 
     for panel in (window.scores, window.weights, window.output):
         assert panel.image.qimage.format() == QImage.Format.Format_ARGB32_Premultiplied
-        assert panel.viewportUpdateMode() == QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate
+        assert panel.viewportUpdateMode() == QGraphicsView.ViewportUpdateMode.FullViewportUpdate
 
 
 def test_svg_export_draws_axes_as_vectors_and_keeps_the_cache(window, tmp_path):
