@@ -312,6 +312,7 @@ class CachedAxisItem(pg.AxisItem):
         self.setWindowFrameMargins(rect.left() - grown.left() + 1, rect.top() - grown.top() + 1,
                                    grown.right() - rect.right() + 1, grown.bottom() - rect.bottom() + 1)
 
+
 def _span(orientation: str, bounds: QRectF) -> tuple[tuple[QPointF, QPointF], float, int, int]:
     """The axis line's ends, where ticks stop, which way they point, and the axis (0 = y), as pyqtgraph has them."""
     if orientation == "left":
