@@ -180,7 +180,7 @@ class CachedAxisItem(pg.AxisItem):
 
     def generateDrawSpecs(self, p: QPainter):
         specs = self._string_specs(p) if _OWN_SPECS else None
-        return specs if specs is not None else super().generateDrawSpecs(p)
+        return _exact(specs if specs is not None else super().generateDrawSpecs(p))
 
     def _text_size(self, p: QPainter, text: str) -> tuple[float, float]:
         size = self._measured.get(text)
@@ -326,6 +326,33 @@ def _span(orientation: str, bounds: QRectF) -> tuple[tuple[QPointF, QPointF], fl
         return span, bounds.bottom(), -1, 1
     span = (bounds.topLeft() + QPointF(-1.0, 1.0), bounds.topRight() + QPointF(1.0, 1.0))
     return span, bounds.top(), 1, 1
+
+
+def _exact(specs):
+    """Draw specs with every coordinate rounded to a millionth of a pixel.
+
+    pyqtgraph puts ticks on whole pixels, that is on the boundary between two
+    rows of pixels, and computes them in floating point: a tick meant for
+    y = 99 comes out as 98.99999999999999 or 99.00000000000001. Which row
+    such a line fills then depends on the rounding of adding the item's
+    offset on the device, and a cached pixmap's offset is not the view's:
+    the cached axis drew some ticks a pixel away from the axis painted
+    directly. Rounded, a coordinate meant to be whole is whole, and lands
+    on the same row from any whole-pixel offset.
+    """
+    if specs is None:
+        return None
+    (pen, p1, p2), ticks, texts = specs
+    return (
+        (pen, _exact_point(p1), _exact_point(p2)),
+        [(tick_pen, _exact_point(a), _exact_point(b)) for tick_pen, a, b in ticks],
+        [(QRectF(round(r.x(), 6), round(r.y(), 6), round(r.width(), 6), round(r.height(), 6)), flags, text)
+         for r, flags, text in texts],
+    )
+
+
+def _exact_point(point: QPointF) -> pg.Point:
+    return pg.Point(round(point.x(), 6), round(point.y(), 6))
 
 
 def _pen_key(pen: QPen) -> tuple:
