@@ -252,6 +252,14 @@ class MainWindow(QMainWindow):
             "primer", "&Primer: the Three Steps", self.show_primer, K.HelpContents, "A short guide to self-attention"
         )
         self.restore_layout_action = self._action("restoreLayout", "Restore Default &Layout", self.restore_layout)
+        self.next_token_action = self._action(
+            "nextToken", "&Next Token", lambda: self.view.step_token(1), QKeySequence("Ctrl+]"),
+            "Follow the next token's calculation",
+        )
+        self.previous_token_action = self._action(
+            "previousToken", "&Previous Token", lambda: self.view.step_token(-1), QKeySequence("Ctrl+["),
+            "Follow the previous token's calculation",
+        )
         self.addActions([self.undo_action, self.redo_action])
 
     def _create_menus(self) -> None:
@@ -284,6 +292,9 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.reset_action)
 
         self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(self.next_token_action)
+        self.view_menu.addAction(self.previous_token_action)
+        self.view_menu.addSeparator()
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()

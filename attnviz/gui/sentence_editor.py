@@ -32,8 +32,10 @@ class SentenceEditor(QWidget):
         self.edit.setFont(font)
         self.chips = TokenChips()
         self.chips.setObjectName("tokenChips")
-        self.chips.setToolTip("The tokens. Click one to follow its calculation; * marks a word not in the vocabulary.")
+        self.chips.setToolTip("The tokens. Click one to follow its calculation (or Tab here and use the arrow keys); "
+                              "* marks a word not in the vocabulary.")
         self.chips.tokenClicked.connect(view.set_token)
+        self.chips.tokenStepped.connect(view.step_token)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)

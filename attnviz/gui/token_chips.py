@@ -15,13 +15,19 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPixmap
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QStyle, QStyleOptionFocusRect, QWidget
 
 from attnviz.gui.palette import token_color
 
 SEPARATOR = "  ·  "
 _MEMO_MAX = 4096  # widths kept per font before the memo starts over
+_FAR = 1 << 30  # a step to the first or the last token (the view stops at either end)
+# the keys that step through the tokens, and by how many
+_STEPS = {
+    Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1,
+    Qt.Key.Key_Home: -_FAR, Qt.Key.Key_End: _FAR,
+}
 
 
 class Chip(NamedTuple):
@@ -31,9 +37,17 @@ class Chip(NamedTuple):
 
 
 class TokenChips(QWidget):
-    """Shows ``Chip``s left to right, wrapping between them; a click on a token's chip emits its index."""
+    """Shows ``Chip``s left to right, wrapping between them; a click on a token's chip emits its index.
+
+    Reached with Tab (a click leaves the focus where it was, say in the
+    sentence box), the arrow keys step from the selected token to the next
+    or previous one, Home and End to the first and the last: ``tokenStepped``
+    says by how many, and whoever knows how many tokens there are stops at
+    the ends. A focus frame marks the selected chip meanwhile.
+    """
 
     tokenClicked = Signal(int)
+    tokenStepped = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +64,7 @@ class TokenChips(QWidget):
         self._picture: QPixmap | None = None  # the chips drawn, kept until the size or the look changes
         self._drawn: list[tuple[Chip, QPointF, bool]] = []  # what the picture shows
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the picture fills the widget
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._pressed = -1  # the token whose chip the left button went down on
 
     # ---- content ------------------------------------------------------------
@@ -233,7 +248,39 @@ class TokenChips(QWidget):
                 p.setFont(self._fonts[False])
                 p.setPen(grey)
                 p.drawText(QPointF(x + self._measure(chip), y), SEPARATOR)
+        if self.hasFocus():
+            self._draw_focus(p, items)
         p.end()
+
+    def _draw_focus(self, p: QPainter, items: list[tuple[Chip, QPointF, bool]]) -> None:
+        """The style's focus frame around the selected chip (around the first token's if none is)."""
+        tokens = [(chip, place) for chip, place, _ in items if chip.token >= 0]
+        chip, place = next(((c, at) for c, at in tokens if c.selected), tokens[0] if tokens else (None, None))
+        if chip is None:
+            return
+        option = QStyleOptionFocusRect()
+        option.initFrom(self)
+        # a pixel out on either side: within what _draw clears when the chip (selected or not) changes
+        option.rect = self._rect(chip, place).adjusted(-1, 0, 1, 0).toAlignedRect() & self.rect()
+        option.backgroundColor = self.palette().color(self.backgroundRole())
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, option, p, self)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self._picture = None  # drawn again with the focus frame
+        self.update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self._picture = None
+        self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        steps = _STEPS.get(Qt.Key(event.key()))
+        if steps is None or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(event)
+            return
+        self.tokenStepped.emit(steps)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         over = self.token_at(event.position()) >= 0

@@ -57,6 +57,13 @@ class ViewState(QObject):
             self._token = token
             self.tokenChanged.emit(token)
 
+    def step_token(self, steps: int) -> None:
+        """Select the token ``steps`` after the selected one (before it if negative), stopping at either end."""
+        if self._token < 0:  # none selected yet: a step in either direction starts at the first
+            self.set_token(0)
+            return
+        self.set_token(max(0, self._token + int(steps)))
+
     def set_precision(self, digits: int) -> None:
         digits = max(MIN_DIGITS, min(int(digits), MAX_DIGITS))
         if digits != self._precision:

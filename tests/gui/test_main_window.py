@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtWidgets import QRadioButton
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QRadioButton
 
 from attnviz.engine.examples import load_example
 from attnviz.gui.heatmap import MASKED_LABEL
@@ -406,6 +407,43 @@ def test_a_click_on_a_chip_selects_its_token_and_a_click_between_chips_does_noth
     gap = (chips.chip_rect(0).right() + chips.chip_rect(1).left()) / 2  # on the separator
     qtbot.mouseClick(chips, Qt.MouseButton.LeftButton, pos=QPoint(int(gap), int(chips.chip_rect(0).center().y())))
     assert window.view.token == 2
+
+
+def test_the_keyboard_alone_follows_another_token(window, qtbot):
+    """Tab from the sentence box to the chips, then the arrows, Home and End; Ctrl+] and Ctrl+[ from anywhere."""
+    chips, edit, page = window.sentence.chips, window.sentence_edit, window.calculation.text
+    edit.setText("")
+    qtbot.keyClicks(edit, "go go go now")
+    qtbot.waitUntil(lambda: len(chips.chips()) == 5)
+    assert window.view.token == 0
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is chips
+    for key, token in ((Qt.Key.Key_Right, 1), (Qt.Key.Key_Down, 2), (Qt.Key.Key_Left, 1), (Qt.Key.Key_End, 3),
+                       (Qt.Key.Key_Right, 3), (Qt.Key.Key_Home, 0), (Qt.Key.Key_Up, 0)):
+        qtbot.keyClick(chips, key)
+        assert window.view.token == token, key
+    qtbot.keyClick(chips, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: "word 4 of 4" in page.toPlainText())  # the calculation follows
+    assert window.scores.highlight.rect().center().y() == 3  # and the heatmaps' outline
+    edit.setFocus()
+    for sequence, token in (("Ctrl+[", 2), ("Ctrl+[", 1), ("Ctrl+]", 2)):
+        qtbot.keyClick(edit, *_key_and_modifiers(sequence))
+        assert window.view.token == token, sequence
+    assert edit.text() == "go go go now"  # the box took none of those keys
+
+
+def _key_and_modifiers(sequence: str) -> tuple[Qt.Key, Qt.KeyboardModifier]:
+    combination = QKeySequence(sequence)[0]
+    return combination.key(), combination.keyboardModifiers()
+
+
+def test_a_click_on_a_chip_leaves_the_focus_in_the_sentence_box(window, qtbot):
+    chips, edit = window.sentence.chips, window.sentence_edit
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    qtbot.mouseClick(chips, Qt.MouseButton.LeftButton, pos=chips.chip_rect(1).center().toPoint())
+    assert window.view.token == 1
+    assert edit.hasFocus()  # typing goes on where it was
 
 
 def test_chips_wrap_to_the_width_and_ask_for_the_height_they_need(window, qtbot):

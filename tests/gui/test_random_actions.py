@@ -239,6 +239,13 @@ class Walker:
             else:
                 QTest.mouseClick(chips, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
             assert self.w.view.token == i, self.where()
+        elif n and self.rng.random() < 0.5:
+            before = self.w.view.token
+            forward = self.rng.random() < 0.5
+            self.note(f"{'next' if forward else 'previous'} token (from {before})")
+            (self.w.next_token_action if forward else self.w.previous_token_action).trigger()
+            expected = 0 if before < 0 else min(max(before + (1 if forward else -1), 0), n - 1)
+            assert self.w.view.token == expected, self.where()
         else:
             i = self.rng.randint(-1, n)
             self.note(f"view.set_token({i})")

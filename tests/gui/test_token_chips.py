@@ -208,3 +208,67 @@ def test_screen_readers_hear_what_the_chips_say(qtbot):
     assert widget.accessibleName() == widget.text() == "5 tokens: The  ·  dog*  ·  ate  ·  it  ·  ."
     widget.set_chips(OTHER)
     assert widget.accessibleName() == widget.text()
+
+
+
+def tabbed_into(qtbot, chips, width=400) -> TokenChips:
+    """Chips under a line edit, given the focus with Tab (Fusion frames the focus only after a key moved it)."""
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    box, widget = QWidget(), TokenChips()
+    layout = QVBoxLayout(box)
+    layout.addWidget(QLineEdit())
+    layout.addWidget(widget)
+    widget.set_chips(chips)
+    qtbot.addWidget(box)
+    box.resize(width, 90)
+    box.show()
+    qtbot.waitExposed(box)
+    widget.box = box  # (the chips' parent lives as long as they are used)
+    return tab_in(qtbot, widget)
+
+
+def tab_in(qtbot, widget: TokenChips) -> TokenChips:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    edit = widget.box.findChild(QLineEdit)
+    widget.box.activateWindow()
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    assert widget.hasFocus()
+    return widget
+
+
+def test_keys_step_through_the_tokens_while_the_chips_have_the_focus(qtbot):
+    from PySide6.QtCore import Qt
+
+    widget = tabbed_into(qtbot, SENTENCE)
+    assert widget.focusPolicy() == Qt.FocusPolicy.TabFocus  # Tab reaches them; a click leaves the focus where it was
+    steps = []
+    widget.tokenStepped.connect(steps.append)
+    for key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_End, Qt.Key.Key_Home):
+        qtbot.keyClick(widget, key)
+    qtbot.keyClick(widget, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)  # someone else's shortcut
+    qtbot.keyClick(widget, Qt.Key.Key_A)
+    far = 1 << 30
+    assert steps == [1, 1, -1, -1, far, -far]
+
+
+def test_the_focus_frame_marks_the_selected_chip_and_goes_with_the_focus(qtbot):
+    widget = tabbed_into(qtbot, SENTENCE)
+    framed = rgb(widget.grab())
+    widget.clearFocus()
+    qtbot.waitUntil(lambda: not widget.hasFocus())
+    unfocused = rgb(widget.grab())
+    changed = np.argwhere((framed != unfocused).any(axis=2))
+    around = widget.chip_rect(1).adjusted(-3, -1, 3, 1)  # "dog*", the selected chip
+    assert len(changed) > 10
+    assert all(around.contains(float(x), float(y)) for y, x in changed)
+    np.testing.assert_array_equal(unfocused, rgb(shown(qtbot, SENTENCE, width=widget.width()).grab()))
+    tab_in(qtbot, widget)
+    widget.set_chips(OTHER)  # another token selected: the frame follows it
+    moved = rgb(widget.grab())
+    np.testing.assert_array_equal(moved, rgb(tabbed_into(qtbot, OTHER).grab()))  # what a fresh paint gives
+    assert not np.array_equal(moved[:, :, :], framed)
