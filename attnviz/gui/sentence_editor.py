@@ -73,9 +73,19 @@ class SentenceEditor(QWidget):
         chips = [Chip(f"{len(r.tokens)} tokens:", -1)]
         chips += [Chip(short(token) + ("*" if vid < 0 else ""), i, i == self.view.token)
                   for i, (token, vid) in enumerate(shown)]
-        if len(r.tokens) > MAX_CHIPS:
-            chips.append(Chip(f"… and {len(r.tokens) - MAX_CHIPS} more", -1))
+        if len(r.tokens) > MAX_CHIPS:  # marked as selected when the selected token is one of them
+            chips.append(Chip(f"… and {len(r.tokens) - MAX_CHIPS} more", -1, self.view.token >= MAX_CHIPS))
         return chips
 
     def _render_chips(self, *_args) -> None:
         self.chips.set_chips(self.chip_list())
+        described = self._selection_text()
+        if described != self.chips.accessibleDescription():  # (each new one is an event for screen readers)
+            self.chips.setAccessibleDescription(described)
+
+    def _selection_text(self) -> str:
+        """The selected token, for screen readers (the chips say which tokens there are, not which is selected)."""
+        r, i = self.model.result, self.view.token
+        if not 0 <= i < r.n_tokens:
+            return "No token selected."
+        return f"Selected: token {i + 1} of {r.n_tokens}, {r.tokens[i]!r}. The arrow keys choose another."

@@ -15,8 +15,19 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap
-from PySide6.QtWidgets import QSizePolicy, QStyle, QStyleOptionFocusRect, QWidget
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from attnviz.gui.palette import token_color
 
@@ -43,7 +54,8 @@ class TokenChips(QWidget):
     sentence box), the arrow keys step from the selected token to the next
     or previous one, Home and End to the first and the last: ``tokenStepped``
     says by how many, and whoever knows how many tokens there are stops at
-    the ends. A focus frame marks the selected chip meanwhile.
+    the ends. A frame in the highlight colour marks the selected chip
+    meanwhile (or, with none selected, the first token's).
     """
 
     tokenClicked = Signal(int)
@@ -63,6 +75,7 @@ class TokenChips(QWidget):
         self._heights: dict[int, int] = {}  # height for a width, for the chips shown
         self._picture: QPixmap | None = None  # the chips drawn, kept until the size or the look changes
         self._drawn: list[tuple[Chip, QPointF, bool]] = []  # what the picture shows
+        self._framed: int | None = None  # the chip the picture's focus frame marks
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the picture fills the widget
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._pressed = -1  # the token whose chip the left button went down on
@@ -202,6 +215,8 @@ class TokenChips(QWidget):
                 or picture.devicePixelRatio() != self.devicePixelRatioF()):
             self._picture = self._new_picture()
             self._draw(items, 0)
+        elif self._framed != self._frame_target(items):  # the focus frame moves to another chip
+            self._draw(items, 0)
         elif items != self._drawn:
             first = next((k for k, (a, b) in enumerate(zip(items, self._drawn, strict=False)) if a != b),
                          min(len(items), len(self._drawn)))
@@ -230,10 +245,7 @@ class TokenChips(QWidget):
         else:  # the rest of that line, and every line below it
             starts = [item[1] for item in (self._drawn[first:first + 1] + items[first:first + 1])]
             top = min(point.y() for point in starts)
-            # from a pixel left of the chip's start, on a whole device pixel: a glyph's ink can begin
-            # before its origin, and the gap of a space or more before the chip holds none
-            ratio = self._picture.devicePixelRatio()
-            left = math.floor((min(point.x() for point in starts if point.y() == top) - 1) * ratio) / ratio
+            left = self._left_of(min(point.x() for point in starts if point.y() == top))
             p.fillRect(QRectF(left, top, self.width() - left, self._line), background)
             p.fillRect(QRectF(0, top + self._line, self.width(), self.height()), background)
         plain = self.palette().color(self.foregroundRole())
@@ -248,22 +260,44 @@ class TokenChips(QWidget):
                 p.setFont(self._fonts[False])
                 p.setPen(grey)
                 p.drawText(QPointF(x + self._measure(chip), y), SEPARATOR)
-        if self.hasFocus():
-            self._draw_focus(p, items)
+        self._framed = self._frame_target(items)
+        if self._framed is not None and self._framed >= first:  # (one before first is in the picture already)
+            self._draw_frame(p, *items[self._framed][:2])
         p.end()
 
-    def _draw_focus(self, p: QPainter, items: list[tuple[Chip, QPointF, bool]]) -> None:
-        """The style's focus frame around the selected chip (around the first token's if none is)."""
-        tokens = [(chip, place) for chip, place, _ in items if chip.token >= 0]
-        chip, place = next(((c, at) for c, at in tokens if c.selected), tokens[0] if tokens else (None, None))
-        if chip is None:
-            return
-        option = QStyleOptionFocusRect()
-        option.initFrom(self)
-        # a pixel out on either side: within what _draw clears when the chip (selected or not) changes
-        option.rect = self._rect(chip, place).adjusted(-1, 0, 1, 0).toAlignedRect() & self.rect()
-        option.backgroundColor = self.palette().color(self.backgroundRole())
-        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, option, p, self)
+    def _left_of(self, x: float) -> float:
+        """Where what is drawn for a chip starting at ``x`` begins: a pixel left of it, on a whole device pixel.
+
+        A glyph's ink can begin before its origin, and the gap of a space or more before a chip holds
+        none; a redraw from a chip on clears from here, so the focus frame starts here too.
+        """
+        ratio = self._picture.devicePixelRatio()
+        return math.floor((x - 1) * ratio) / ratio
+
+    def _frame_target(self, items: list[tuple[Chip, QPointF, bool]]) -> int | None:
+        """The chip the focus frame marks: the selected one, else the first token's, else the first (None: no focus)."""
+        if not self.hasFocus() or not items:
+            return None
+        selected = [k for k, (chip, _, _) in enumerate(items) if chip.selected]
+        tokens = [k for k, (chip, _, _) in enumerate(items) if chip.token >= 0]
+        return (selected or tokens or [0])[0]
+
+    def _draw_frame(self, p: QPainter, chip: Chip, place: QPointF) -> None:
+        """A one-device-pixel frame in the highlight colour around the chip, from a pixel before it to a pixel
+        after it: on whole device pixels, within what _draw clears when this chip or one before it changes."""
+        ratio = self._picture.devicePixelRatio()
+        left = self._left_of(place.x())
+        right = math.ceil((place.x() + self._measure(chip) + 1) * ratio) / ratio
+        half = 0.5 / ratio  # through the middle of the outermost device pixels
+        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight))
+        pen.setCosmetic(True)
+        pen.setWidth(1)
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(left + half, place.y() + half, right - left - 2 * half, self._line - 2 * half))
+        p.restore()
 
     def focusInEvent(self, event) -> None:
         super().focusInEvent(event)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QRadioButton
 from attnviz.engine.examples import load_example
 from attnviz.gui.heatmap import MASKED_LABEL
 from tests.gui.event_log import EventLog
+from tests.gui.test_plot_pixels import rgb
 
 
 def reference_weights(emb, W_q, W_k, scale=True, temperature=1.0, causal=False, pe=True):
@@ -444,6 +445,39 @@ def test_a_click_on_a_chip_leaves_the_focus_in_the_sentence_box(window, qtbot):
     qtbot.mouseClick(chips, Qt.MouseButton.LeftButton, pos=chips.chip_rect(1).center().toPoint())
     assert window.view.token == 1
     assert edit.hasFocus()  # typing goes on where it was
+
+
+def test_a_token_past_the_chips_shown_is_marked_on_the_chip_that_stands_for_them(window, qtbot):
+    chips, edit = window.sentence.chips, window.sentence_edit
+    edit.setText(" ".join(["go"] * 70))
+    edit.textEdited.emit(edit.text())
+    qtbot.waitUntil(lambda: window.model.result.n_tokens == 70)
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    qtbot.keyClick(chips, Qt.Key.Key_End)
+    assert window.view.token == 69
+    more = chips.chips()[-1]
+    assert more.text.startswith("… and") and more.selected  # bold and underlined, and framed
+    assert not any(c.selected for c in chips.chips()[:-1])
+    assert "token 70 of 70" in chips.accessibleDescription()  # what a screen reader says
+    qtbot.keyClick(chips, Qt.Key.Key_Home)
+    assert chips.chips()[1].selected and not chips.chips()[-1].selected
+    assert "token 1 of 70" in chips.accessibleDescription()
+
+
+def test_with_no_tokens_the_chips_still_show_the_focus(window, qtbot):
+    chips, edit = window.sentence.chips, window.sentence_edit
+    edit.setText("")
+    edit.textEdited.emit("")
+    qtbot.waitUntil(lambda: window.model.result.n_tokens == 0)
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    assert chips.hasFocus()
+    focused = rgb(chips.grab())
+    chips.clearFocus()
+    qtbot.waitUntil(lambda: not chips.hasFocus())
+    assert (focused != rgb(chips.grab())).any()
+    assert chips.accessibleDescription() == "No token selected."
 
 
 def test_chips_wrap_to_the_width_and_ask_for_the_height_they_need(window, qtbot):

@@ -84,18 +84,27 @@ WORDS = ["a", "go", "pizza", "it", "dog*", "supercalifragili…", ",", "日本",
 def as_chips(words: list[str], selected: int, more: bool) -> list[Chip]:
     chips = [Chip(f"{len(words)} tokens:", -1)] if words else [Chip("No tokens yet.", -1)]
     chips += [Chip(w, i, i == selected) for i, w in enumerate(words)]
-    return chips + ([Chip("… and 3 more", -1)] if more else [])
+    # (as the sentence box marks it: selected when the selected token is one of those not shown)
+    return chips + ([Chip("… and 3 more", -1, selected >= len(words))] if more else [])
 
 
+@pytest.mark.parametrize("focused", [False, True], ids=["unfocused", "focused"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.data())
-def test_chips_redrawn_from_the_first_change_look_like_a_fresh_paint(qtbot, data):
+@given(data=st.data())
+def test_chips_redrawn_from_the_first_change_look_like_a_fresh_paint(qtbot, data, focused):
     # typing changes one word, deleting one moves the rest, a longer word rewraps the lines:
-    # the kept picture, redrawn from the first chip that changed, must equal a fresh paint
+    # the kept picture, redrawn from the first chip that changed, must equal a fresh paint;
+    # with the focus, the frame moves with the selection and is drawn once
+    from PySide6.QtCore import QSize
+
     words = data.draw(st.lists(st.sampled_from(WORDS), max_size=20))
     selected, more = data.draw(st.integers(-1, 20)), data.draw(st.booleans())
-    widget = shown(qtbot, as_chips(words, selected, more), width=160)
-    widget.resize(160, 140)
+    painted = []  # (chips, pixels) with the focus
+    if focused:
+        widget = tabbed_into(qtbot, as_chips(words, selected, more), QSize(160, 140))
+    else:
+        widget = shown(qtbot, as_chips(words, selected, more), width=160)
+        widget.resize(160, 140)
     for _ in range(data.draw(st.integers(1, 5))):
         op = data.draw(st.sampled_from(["retype", "retype", "select", "delete", "insert", "more"]))
         k = data.draw(st.integers(0, max(len(words) - 1, 0)))
@@ -111,7 +120,13 @@ def test_chips_redrawn_from_the_first_change_look_like_a_fresh_paint(qtbot, data
             more = not more
         chips = as_chips(words, selected, more)
         widget.set_chips(chips)
+        if focused:  # compared at the end: a fresh widget now would take the focus, and the frame with it
+            painted.append((chips, rgb(widget.grab())))
+            continue
         np.testing.assert_array_equal(rgb(widget.grab()), rgb(fresh(qtbot, chips, widget.size()).grab()))
+    assert widget.hasFocus() == focused
+    for chips, pixels in painted:
+        np.testing.assert_array_equal(pixels, rgb(tabbed_into(qtbot, chips, widget.size()).grab()))
 
 
 def fresh(qtbot, chips, size) -> TokenChips:
@@ -136,7 +151,7 @@ def test_moving_the_selection_off_a_chip_clears_its_underline_to_the_last_pixel(
     np.testing.assert_array_equal(rgb(widget.grab()), rgb(fresh(qtbot, chips, widget.size()).grab()))
 
 
-@pytest.mark.parametrize("scale", ["1.25", "1.5"])
+@pytest.mark.parametrize("scale", ["1.25", "1.5", "2"])
 def test_the_kept_picture_is_right_at_fractional_screen_scales_too(scale):
     # at 125 % or 150 % a logical pixel is not a device pixel; Qt takes the scale at start-up
     import os
@@ -211,17 +226,21 @@ def test_screen_readers_hear_what_the_chips_say(qtbot):
 
 
 
-def tabbed_into(qtbot, chips, width=400) -> TokenChips:
-    """Chips under a line edit, given the focus with Tab (Fusion frames the focus only after a key moved it)."""
-    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+def tabbed_into(qtbot, chips, size=None, palette=None) -> TokenChips:
+    """Chips below a line edit, given the focus with Tab, as a user gives it."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QLineEdit, QWidget
 
-    box, widget = QWidget(), TokenChips()
-    layout = QVBoxLayout(box)
-    layout.addWidget(QLineEdit())
-    layout.addWidget(widget)
+    size = size or QSize(380, 40)
+    box = QWidget()
+    QLineEdit(box).setGeometry(0, 0, 100, 24)
+    widget = TokenChips(box)  # after the line edit: next in the Tab order
+    if palette is not None:
+        widget.setPalette(palette)
+    widget.setGeometry(0, 30, size.width(), size.height())
     widget.set_chips(chips)
     qtbot.addWidget(box)
-    box.resize(width, 90)
+    box.resize(max(size.width(), 100), 30 + size.height())
     box.show()
     qtbot.waitExposed(box)
     widget.box = box  # (the chips' parent lives as long as they are used)
@@ -272,3 +291,22 @@ def test_the_focus_frame_marks_the_selected_chip_and_goes_with_the_focus(qtbot):
     moved = rgb(widget.grab())
     np.testing.assert_array_equal(moved, rgb(tabbed_into(qtbot, OTHER).grab()))  # what a fresh paint gives
     assert not np.array_equal(moved[:, :, :], framed)
+
+
+def test_the_focus_frame_is_drawn_once_and_moves_off_a_chip_that_did_not_change(qtbot):
+    """A translucent highlight shows a frame drawn twice; with none selected the frame is on the first token's chip,
+    which does not change when a later one is selected."""
+    from PySide6.QtGui import QPalette
+
+    palette = QPalette()
+    palette.setColor(QPalette.ColorRole.Highlight, QColor(0, 90, 200, 110))
+    words = ["The", "dog*", "ate", "it", ".", "pizza", "next", "to", "the", "baby"]
+    widget = tabbed_into(qtbot, as_chips(words, -1, False), palette=palette)
+    painted = []
+    for selected, last in ((-1, "cat"), (-1, "baby"), (6, "baby"), (6, "cat"), (6, "baby"), (2, "baby")):
+        chips = as_chips([*words[:-1], last], selected, False)
+        widget.set_chips(chips)
+        painted.append((chips, rgb(widget.grab())))
+    assert widget.hasFocus()  # all along: the picture was redrawn from the chip that changed, not afresh
+    for chips, pixels in painted:
+        np.testing.assert_array_equal(pixels, rgb(tabbed_into(qtbot, chips, widget.size(), palette).grab()))
