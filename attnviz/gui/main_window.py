@@ -95,7 +95,10 @@ class MainWindow(QMainWindow):
         self.model.resultChanged.connect(self._update_status)
         self.model.structureChanged.connect(self._update_W_o_tab)
         self.model.documentReset.connect(self._update_W_o_tab)
+        self.model.resultChanged.connect(self._update_token_actions)
+        self.view.tokenChanged.connect(self._update_token_actions)
         self._update_W_o_tab()
+        self._update_token_actions()
         self._update_title()
         self._update_status()
         self.resize(1280, 800)
@@ -317,6 +320,12 @@ class MainWindow(QMainWindow):
         heads = f"{m.n_heads} head{'s' if m.n_heads != 1 else ''}"
         self.shape_label.setText(f"{r.n_tokens} tokens · d_model {m.d_model} · d_k {m.d_k} · d_v {m.d_v} · {heads} ·")
         self.time_label.set_seconds(m.last_compute_seconds)
+
+    def _update_token_actions(self, *_args) -> None:
+        """Next and Previous Token only where there is a token to go to."""
+        n, i = self.model.result.n_tokens, self.view.token
+        self.next_token_action.setEnabled(n > 0 and i < n - 1)
+        self.previous_token_action.setEnabled(n > 0 and i != 0)  # (from none selected, a step selects the first)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

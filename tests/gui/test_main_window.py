@@ -431,6 +431,21 @@ def test_the_keyboard_alone_follows_another_token(window, qtbot):
         qtbot.keyClick(edit, *_key_and_modifiers(sequence))
         assert window.view.token == token, sequence
     assert edit.text() == "go go go now"  # the box took none of those keys
+    # the View menu offers only the steps there are
+    enabled = lambda: (window.previous_token_action.isEnabled(), window.next_token_action.isEnabled())  # noqa: E731
+    assert enabled() == (True, True)
+    window.view.set_token(3)
+    assert enabled() == (True, False)
+    window.view.set_token(0)
+    assert enabled() == (False, True)
+    edit.setText("")
+    qtbot.keyClicks(edit, "go")
+    qtbot.waitUntil(lambda: window.model.result.n_tokens == 1)
+    assert enabled() == (False, False)
+    edit.clear()
+    edit.textEdited.emit("")
+    qtbot.waitUntil(lambda: window.model.result.n_tokens == 0)
+    assert enabled() == (False, False)
 
 
 def _key_and_modifiers(sequence: str) -> tuple[Qt.Key, Qt.KeyboardModifier]:
