@@ -88,4 +88,4 @@ class SentenceEditor(QWidget):
         r, i = self.model.result, self.view.token
         if not 0 <= i < r.n_tokens:
             return "No token selected."
-        return f"Selected: token {i + 1} of {r.n_tokens}, {r.tokens[i]!r}. The arrow keys choose another."
+        return f"Selected: token {i + 1} of {r.n_tokens}, {r.tokens[i]}. The arrow keys choose another."

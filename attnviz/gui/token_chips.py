@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
@@ -241,13 +242,15 @@ class TokenChips(QWidget):
         background = self.palette().color(self.backgroundRole())  # opaque, as the widget says it is
         p = QPainter(self._picture)
         if first == 0:
-            p.fillRect(QRectF(0, 0, self.width(), self.height()), background)
+            cleared = [QRectF(0, 0, self.width(), self.height())]
         else:  # the rest of that line, and every line below it
             starts = [item[1] for item in (self._drawn[first:first + 1] + items[first:first + 1])]
             top = min(point.y() for point in starts)
             left = self._left_of(min(point.x() for point in starts if point.y() == top))
-            p.fillRect(QRectF(left, top, self.width() - left, self._line), background)
-            p.fillRect(QRectF(0, top + self._line, self.width(), self.height()), background)
+            cleared = [QRectF(left, top, self.width() - left, self._line),
+                       QRectF(0, top + self._line, self.width(), self.height())]
+        for rect in cleared:
+            p.fillRect(rect, background)
         plain = self.palette().color(self.foregroundRole())
         grey = QColor("#888")
         ascent = QFontMetricsF(self._fonts[True]).ascent()
@@ -261,7 +264,14 @@ class TokenChips(QWidget):
                 p.setPen(grey)
                 p.drawText(QPointF(x + self._measure(chip), y), SEPARATOR)
         self._framed = self._frame_target(items)
-        if self._framed is not None and self._framed >= first:  # (one before first is in the picture already)
+        if self._framed is not None:
+            # only where this redraw cleared: elsewhere the frame is in the picture already (drawn
+            # twice, a translucent highlight would darken), and a chip before the first redrawn one
+            # can have the frame's right edge in the cleared gap after it
+            clip = QPainterPath()
+            for rect in cleared:
+                clip.addRect(rect)
+            p.setClipPath(clip)
             self._draw_frame(p, *items[self._framed][:2])
         p.end()
 
@@ -284,10 +294,10 @@ class TokenChips(QWidget):
 
     def _draw_frame(self, p: QPainter, chip: Chip, place: QPointF) -> None:
         """A one-device-pixel frame in the highlight colour around the chip, from a pixel before it to a pixel
-        after it: on whole device pixels, within what _draw clears when this chip or one before it changes."""
+        after it, inside the widget: on whole device pixels, so that any clip leaves the same pixels."""
         ratio = self._picture.devicePixelRatio()
-        left = self._left_of(place.x())
-        right = math.ceil((place.x() + self._measure(chip) + 1) * ratio) / ratio
+        left = max(self._left_of(place.x()), 0.0)
+        right = min(math.ceil((place.x() + self._measure(chip) + 1) * ratio), self._picture.width()) / ratio
         half = 0.5 / ratio  # through the middle of the outermost device pixels
         pen = QPen(self.palette().color(QPalette.ColorRole.Highlight))
         pen.setCosmetic(True)

@@ -310,3 +310,60 @@ def test_the_focus_frame_is_drawn_once_and_moves_off_a_chip_that_did_not_change(
     assert widget.hasFocus()  # all along: the picture was redrawn from the chip that changed, not afresh
     for chips, pixels in painted:
         np.testing.assert_array_equal(pixels, rgb(tabbed_into(qtbot, chips, widget.size(), palette).grab()))
+
+
+def frame_columns(widget: TokenChips, token: int) -> set[int]:
+    """The columns in the highlight colour along the middle row of ``token``'s chip."""
+    from PySide6.QtGui import QPalette
+
+    highlight = widget.palette().color(QPalette.ColorRole.Highlight)
+    row = rgb(widget.grab())[int(widget.chip_rect(token).center().y())]
+    return set(np.nonzero((row == [highlight.red(), highlight.green(), highlight.blue()]).all(axis=-1))[0].tolist())
+
+
+def test_the_focus_frame_is_closed_at_either_edge_of_the_widget(qtbot):
+    from PySide6.QtCore import QSize
+
+    words = ["pizza"] * 12
+    widget = tabbed_into(qtbot, as_chips(words, 0, False), QSize(160, 140))
+    starts_a_line = next(t for t in range(12) if widget.chip_rect(t).left() == 0 and widget.chip_rect(t).top() > 0)
+    widget.set_chips(as_chips(words, starts_a_line, False))
+    assert {0, int(widget.chip_rect(starts_a_line).right()) + 1} <= frame_columns(widget, starts_a_line)
+    # a selected chip ending in the widget's last column: the frame's right edge is that column, not past it
+    found = None
+    for width in range(90, 200):
+        widget.resize(width, 140)
+        for token in range(12):
+            widget.set_chips(as_chips(words, token, False))
+            if width - 1 <= widget.chip_rect(token).right() < width:
+                found = (width, token)
+                break
+        if found:
+            break
+    assert found is not None
+    width, token = found
+    assert width - 1 in frame_columns(widget, token)
+    empty = tabbed_into(qtbot, [Chip("No tokens yet.", -1)], QSize(200, 20))  # nothing to select: the text is framed
+    assert 0 in frame_columns(empty, -1)
+
+
+def test_a_redraw_from_the_next_chip_leaves_the_frame_whole(qtbot):
+    """In a small font the space after a chip is narrower than what the frame takes beyond it."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QFont
+
+    font = QFont()
+    font.setPointSize(5)
+    words = ["a", "go", "it"]
+    widget = tabbed_into(qtbot, as_chips(words, 2, False), QSize(200, 40))
+    widget.setFont(font)
+    painted = []
+    for more in (True, False, True):  # the '… and 3 more' chip comes and goes right after the framed one
+        chips = as_chips(words, 2, more)
+        widget.set_chips(chips)
+        painted.append((chips, rgb(widget.grab())))
+    assert widget.hasFocus()
+    for chips, pixels in painted:
+        again = tabbed_into(qtbot, chips, widget.size())
+        again.setFont(font)
+        np.testing.assert_array_equal(pixels, rgb(again.grab()))
