@@ -323,9 +323,8 @@ class MainWindow(QMainWindow):
 
     def _update_token_actions(self, *_args) -> None:
         """Next and Previous Token only where there is a token to go to."""
-        n, i = self.model.result.n_tokens, self.view.token
-        self.next_token_action.setEnabled(n > 0 and i < n - 1)
-        self.previous_token_action.setEnabled(n > 0 and i != 0)  # (from none selected, a step selects the first)
+        self.next_token_action.setEnabled(self.view.step_target(1) != self.view.token)
+        self.previous_token_action.setEnabled(self.view.step_target(-1) != self.view.token)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -59,10 +59,16 @@ class ViewState(QObject):
 
     def step_token(self, steps: int) -> None:
         """Select the token ``steps`` after the selected one (before it if negative), stopping at either end."""
+        self.set_token(self.step_target(steps))
+
+    def step_target(self, steps: int) -> int:
+        """The token ``step_token(steps)`` selects: the selected one itself where no step is possible."""
+        n = self.model.result.n_tokens
+        if n == 0:
+            return -1
         if self._token < 0:  # none selected yet: a step in either direction starts at the first
-            self.set_token(0)
-            return
-        self.set_token(max(0, self._token + int(steps)))
+            return 0
+        return max(0, min(self._token + int(steps), n - 1))
 
     def set_precision(self, digits: int) -> None:
         digits = max(MIN_DIGITS, min(int(digits), MAX_DIGITS))
