@@ -99,6 +99,16 @@ CASE_TITLES = {
     "512": "512 tok × d128 × 8h",
     TABLE_CASE: "W_q 512 × 512 table",
 }
+
+
+def unknown_case(cases, known=tuple(CASES)) -> str | None:
+    """The one-line complaint about the first of ``cases`` that is not one of ``known``, or None."""
+    for case in cases:
+        if case not in known:
+            return f"unknown case {case!r}; the cases are {', '.join(known)}"
+    return None
+
+
 # Targets (medians, 2 cores, offscreen).
 EDIT_TARGET_MS = {"lets-go": 16.0, "pizza": 16.0, "64": 16.0, "256": 33.0, "512": 100.0}
 TYPE_TARGET_MS = {"64": 33.0}
@@ -841,9 +851,9 @@ def table_text(res: dict) -> str:
 
 def run_all(args: argparse.Namespace) -> dict:
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    for c in cases:
-        if c not in CASES and c != TABLE_CASE:
-            raise SystemExit(f"unknown case {c!r}; the cases are {', '.join([*CASES, TABLE_CASE])}")
+    complaint = unknown_case(cases, (*CASES, TABLE_CASE))
+    if complaint:
+        raise SystemExit(complaint)
     res: dict = {"machine": versions(), "window": list(WINDOW_SIZE), "cases": {}}
     started = time.perf_counter()
     for case in cases:

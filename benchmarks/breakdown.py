@@ -124,9 +124,9 @@ def typing_parts(h: bench.Harness) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    unknown = [case for case in argv if case not in bench.CASES]
-    if unknown:
-        print(f"breakdown: unknown case {unknown[0]!r}; the cases are {', '.join(bench.CASES)}", file=sys.stderr)
+    complaint = bench.unknown_case(argv)
+    if complaint:
+        print(f"breakdown: {complaint}", file=sys.stderr)
         return 2
     bench.setup_worker_process()
     for case in argv or ["lets-go", "pizza", "64", "256", "512"]:

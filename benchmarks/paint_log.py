@@ -61,8 +61,9 @@ def make_filter(phase: list[str], seconds: dict[str, Counter], counts: dict[str,
 def main(argv: list[str]) -> int:
     case = argv[0] if argv else "64"
     mode = argv[1] if len(argv) > 1 else "type"
-    if case not in bench.CASES:
-        print(f"paint_log: unknown case {case!r}; the cases are {', '.join(bench.CASES)}", file=sys.stderr)
+    complaint = bench.unknown_case([case])
+    if complaint:
+        print(f"paint_log: {complaint}", file=sys.stderr)
         return 2
     if mode not in ("edit", "type"):
         print(f"paint_log: the mode is 'edit' or 'type', not {mode!r}", file=sys.stderr)
