@@ -81,19 +81,22 @@ class PlotTexts(QGraphicsItem):
         self._texts: list[str] = []
         self._colors: list[QColor] = []
         self._points = np.zeros((0, 2))
-        self._widths = np.zeros(0)
         self._shapes: dict[str, Shaped] = {}
         self._shaped_in = QFont(font)
         self._runs: list[tuple[QColor, list[int]]] = []  # the texts drawn with each pen
         self._area = QRectF()
-        self._places: list[QPointF] = []
-        self._placed_for: tuple[float, ...] = ()  # the item-to-device transform _places are for
+        # Where the texts go on the device, in two steps: what the points and the transform
+        # decide (the anchor points on the device: lefts before the widths, baselines), and
+        # the texts' own widths and ascents. An edit changes the texts, rarely the points.
+        self._anchored_for: tuple[float, ...] = ()  # the item-to-device transform _anchors are for
+        self._anchors: list[tuple[float, float]] = []  # (x, baseline) per point
+        self._places: list[QPointF] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsToShape)
 
     def set_texts(self, texts: Sequence[str], colors: Sequence[QColor], points: np.ndarray, area: QRectF) -> None:
         """Show ``texts[k]`` in ``colors[k]`` at view point ``points[k]`` (x, y), inside ``area``."""
         texts = list(texts)
-        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        points = np.array(points, dtype=float).reshape(-1, 2)  # a copy: the caller may change its array later
         if not len(texts) == len(colors) == len(points):
             raise ValueError(f"{len(texts)} texts, {len(colors)} colours and {len(points)} points")
         area = QRectF(area) if texts else QRectF()
@@ -104,8 +107,9 @@ class PlotTexts(QGraphicsItem):
         for k, color in enumerate(colors):
             runs.setdefault(color.rgba(), []).append(k)
         self._runs = [(QColor.fromRgba(rgba), cells) for rgba, cells in runs.items()]
-        self._texts, self._colors, self._points = texts, list(colors), points
-        self._measure()
+        if not _same_points(points, self._points):
+            self._points, self._anchored_for = points, ()
+        self._texts, self._colors, self._places = texts, list(colors), None
         self.update()
 
     def clear(self) -> None:
@@ -149,12 +153,7 @@ class PlotTexts(QGraphicsItem):
         if font == self._shaped_in:
             return
         self._shaped_in, self._metrics, self._shapes = QFont(font), QFontMetricsF(font), {}
-        self._measure()
-
-    def _measure(self) -> None:
-        """The texts' widths, for placing them again at the next paint."""
-        self._widths = np.array([self._shaped(t).width for t in self._texts])
-        self._placed_for = ()
+        self._anchored_for, self._places = (), None
 
     def _shaped(self, text: str) -> Shaped:
         shaped = self._shapes.get(text)
@@ -167,19 +166,31 @@ class PlotTexts(QGraphicsItem):
     def _places_on(self, to_device: QTransform) -> list[QPointF]:
         """Where each text's glyphs start on the device: its baseline's left end on whole pixels, less its ascent."""
         key = (to_device.m11(), to_device.m12(), to_device.m21(), to_device.m22(), to_device.dx(), to_device.dy())
-        if key != self._placed_for:
-            m11, m12, m21, m22, dx, dy = key
-            px, py = self._points[:, 0], self._points[:, 1]
-            x = m11 * px + m21 * py + dx
-            y = m12 * px + m22 * py + dy
-            ascent, descent = self._metrics.ascent(), self._metrics.descent()
-            # as Qt places a line: its box is ascent + descent high, the baseline an ascent below its top
-            left = np.round(x - self._anchor[0] * self._widths)
-            baseline = np.round(y - self._anchor[1] * (ascent + descent) + ascent - self._lift)
-            tops = (baseline - [self._shaped(t).ascent for t in self._texts]).tolist()
-            self._places = [QPointF(u, v) for u, v in zip(left.tolist(), tops, strict=True)]
-            self._placed_for = key
+        if key != self._anchored_for:
+            self._anchors = self._anchors_on(key)
+            self._anchored_for, self._places = key, None
+        if self._places is None:
+            ax, shaped = self._anchor[0], self._shaped
+            self._places = [
+                QPointF(round(x - ax * shape.width), baseline - shape.ascent)
+                for (x, baseline), shape in zip(self._anchors, map(shaped, self._texts), strict=True)
+            ]
         return self._places
+
+    def _anchors_on(self, to_device: tuple[float, ...]) -> list[tuple[float, float]]:
+        """Each point on the device (x), and the baseline of a line box anchored there, on whole pixels."""
+        m11, m12, m21, m22, dx, dy = to_device
+        px, py = self._points[:, 0], self._points[:, 1]
+        x = m11 * px + m21 * py + dx
+        y = m12 * px + m22 * py + dy
+        ascent, descent = self._metrics.ascent(), self._metrics.descent()
+        # as Qt places a line: its box is ascent + descent high, the baseline an ascent below its top
+        baseline = np.round(y - self._anchor[1] * (ascent + descent) + ascent - self._lift)
+        return list(zip(x.tolist(), baseline.tolist(), strict=True))
+
+
+def _same_points(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool((a == b).all())
 
 
 class CellNumbers(PlotTexts):
@@ -187,11 +198,14 @@ class CellNumbers(PlotTexts):
 
     def __init__(self, font: QFont, parent: QGraphicsItem | None = None) -> None:
         super().__init__(font, (0.5, 0.5), 0.0, parent)
+        self._grid: tuple[tuple[int, int], np.ndarray] = ((0, 0), np.zeros((0, 2)))  # a shape and its cells' centres
 
     def set_cells(self, texts: Sequence[str], colors: Sequence[QColor], shape: tuple[int, int]) -> None:
         """Show ``texts`` (row by row over a ``shape`` grid) in ``colors``."""
         n_rows, n_cols = shape
         if len(texts) != n_rows * n_cols:
             raise ValueError(f"{len(texts)} texts for a {n_rows} × {n_cols} grid")
-        rows, cols = np.divmod(np.arange(n_rows * n_cols), max(n_cols, 1))
-        self.set_texts(texts, colors, np.column_stack([cols, rows]), QRectF(-0.5, -0.5, n_cols, n_rows))
+        if self._grid[0] != (n_rows, n_cols):
+            rows, cols = np.divmod(np.arange(n_rows * n_cols), max(n_cols, 1))
+            self._grid = ((n_rows, n_cols), np.column_stack([cols, rows]).astype(float))
+        self.set_texts(texts, colors, self._grid[1], QRectF(-0.5, -0.5, n_cols, n_rows))

@@ -24,7 +24,7 @@ from attnviz.gui.cell_numbers import CellNumbers
 from attnviz.gui.image_item import ImageItem
 from attnviz.gui.kept_view import KeptView
 from attnviz.gui.numbers import format_number
-from attnviz.gui.palette import MASKED, SELECTION, color_table, dark_text_on, table_rows
+from attnviz.gui.palette import MASKED, SELECTION, color_table, dark_text_on
 from attnviz.gui.pixel_cache import CachedColorBarItem, cached_axes
 
 # Beyond this many rows or columns the cell numbers are never printed (they
@@ -109,6 +109,7 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
         self.cell_numbers.setZValue(10)
         self.plot.addItem(self.cell_numbers, ignoreBounds=True)
         self._colors = color_table(colormap)  # what the image colours each cell with
+        self._dark_on = dark_text_on(self._colors)  # per colour: whether black text reads on it
         self._labels: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._data: tuple[np.ndarray, np.ndarray | None] = (np.zeros((0, 0)), None)
         self._fit: tuple[bool, int, int] | None = None  # numbers shown, column label step, row label step
@@ -229,8 +230,8 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
             return
         # the text colour reads on the colour the image gives the cell: the same
         # table row, looked up for all cells at once
-        rows = table_rows(self.image.image, *self._levels, steps=len(self._colors))
-        dark = dark_text_on(self._colors[rows]) | (rows < 0)  # NaN: no colour, white shows through
+        rows = self.image.table_rows(len(self._colors))
+        dark = self._dark_on[rows] | (rows < 0)  # NaN: no colour, white shows through
         is_masked = masked if masked is not None else np.zeros(a.shape, dtype=bool)
         texts, colors = [], []
         cells = zip(a.ravel().tolist(), is_masked.ravel().tolist(), dark.ravel().tolist(), strict=True)

@@ -31,6 +31,21 @@ class ImageItem(pg.ImageItem):
     _argb: np.ndarray | None = None  # the pixels of an image coloured here
     _table_of: np.ndarray | None = None  # the lookup table ``_table`` was made from
     _table: np.ndarray | None = None
+    _rows: tuple[int, np.ndarray] | None = None  # (steps, the image's table rows on its levels)
+
+    def setImage(self, *args, **kwargs) -> None:
+        # every change of the image, its levels or its table comes through here
+        # (setLevels and setLookupTable call updateImage, which calls setImage)
+        self._rows = None
+        super().setImage(*args, **kwargs)
+
+    def table_rows(self, steps: int) -> np.ndarray:
+        """The row of a ``steps``-row colour table each pixel of the (float, one-channel) image gets on
+        its levels: ``palette.table_rows``, kept until the image changes (its painting and its cell
+        numbers' colours both read them)."""
+        if self._rows is None or self._rows[0] != steps:
+            self._rows = (steps, table_rows(self.image, *self.levels, steps=steps))
+        return self._rows[1]
 
     def render(self) -> None:
         if self._colour_here():
@@ -50,7 +65,7 @@ class ImageItem(pg.ImageItem):
             return False
         if self._table_of is not lut:  # pyqtgraph keeps the table until the colour map changes
             self._table_of, self._table = lut, _argb_table(lut)
-        rows = table_rows(image, *levels, steps=len(lut))                # (h, w), -1 where NaN
+        rows = self.table_rows(len(lut))                                 # (h, w), -1 where NaN
         argb = self._table[rows]                                         # (h, w) uint32, opaque
         nan = rows < 0
         if nan.any():

@@ -75,3 +75,37 @@ def test_an_image_in_column_order_or_a_strided_view_is_coloured_the_same(qapp):
     expected = rendered(pg.ImageItem(axisOrder="row-major"), values, (0, 1), lut)
     for layout in (np.asfortranarray(values), np.repeat(values, 2, axis=1)[:, ::2]):
         np.testing.assert_array_equal(rendered(ImageItem(axisOrder="row-major"), layout, (0, 1), lut), expected)
+
+
+def test_one_item_follows_each_change_of_its_values_levels_and_table(qapp):
+    """The item keeps its pixels' table rows (its cell numbers' colours read them too) until something changes."""
+    from attnviz.gui.palette import table_rows
+
+    a = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
+    b = a[::-1].copy() * 2
+    lut = {n: DIVERGING.getLookupTable(nPts=n, alpha=False) for n in (256, 64)}
+    item = ImageItem(axisOrder="row-major")
+    item.setLookupTable(lut[256])
+    item.setImage(a, autoLevels=False, levels=(-1, 1))
+    state = {"values": a, "levels": (-1, 1), "steps": 256}
+    changes = [
+        ("levels", (-2, 2), lambda: item.setLevels((-2, 2))),
+        ("values", b, lambda: item.setImage(b, autoLevels=False)),
+        ("steps", 64, lambda: item.setLookupTable(lut[64])),
+        ("levels", (0, 0.5), lambda: item.setLevels((0, 0.5))),
+    ]
+    for name, value, change in changes:
+        item.table_rows(state["steps"])  # asked for before the change, as a heatmap's numbers do
+        item.render()
+        change()
+        state[name] = value
+        expected_rows = table_rows(state["values"], *state["levels"], steps=state["steps"])
+        np.testing.assert_array_equal(item.table_rows(state["steps"]), expected_rows)
+        item.render()  # as the next paint does
+        ours = item.qimage.convertToFormat(FAST)
+        theirs = pg.ImageItem(axisOrder="row-major")
+        expected = rendered(theirs, state["values"], state["levels"], lut[state["steps"]])
+        got = np.array(ours.constBits(), dtype=np.uint8).reshape(ours.height(), ours.bytesPerLine())
+        np.testing.assert_array_equal(got, expected, err_msg=f"after a change of {name}")
+    # rows for a table of another length are worked out for that length
+    np.testing.assert_array_equal(item.table_rows(16), table_rows(state["values"], *state["levels"], steps=16))

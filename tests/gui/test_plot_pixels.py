@@ -183,6 +183,16 @@ def test_masked_cells_print_a_grey_cross(heatmap):
     check_cells(heatmap, VALUES, masked)
 
 
+def test_a_cell_without_a_value_prints_dark_text_on_the_white_showing_through(heatmap):
+    values = VALUES.copy()
+    values[0, 2] = np.nan  # not masked: no colour at all
+    show(heatmap, values)
+    background, ink, _offset = ink_in_cell(on_screen(heatmap), cell_rect(heatmap, 0, 2))
+    assert luminance(background) > 0.95 and ink.sum() > 10
+    assert heatmap.cell_numbers.colors()[2] == QColor("black")
+    assert heatmap.cell_numbers.colors()[0] == QColor("white")  # 1.5 on the darkest red
+
+
 def test_numbers_leave_the_screen_when_the_cells_get_too_small(heatmap, qtbot):
     show(heatmap, VALUES)
     heatmap.resize(230, 220)

@@ -185,6 +185,40 @@ def test_new_texts_replace_the_old_ones(qapp, ratio):
     assert image == expected
 
 
+def painted_once(item: PlotTexts, ratio: float) -> QImage:
+    image = blank(ratio)
+    painter = QPainter(image)
+    item.paint(painter, None, None)
+    painter.end()
+    return image
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.lists(st.tuples(st.lists(numbers | plain, min_size=1, max_size=5), st.booleans(), st.booleans()),
+                   min_size=2, max_size=5),
+    data=st.data(),
+    ratio=st.sampled_from([1.0, 2.0]),
+)
+def test_each_paint_shows_the_latest_texts_and_points(qapp, steps, data, ratio):
+    """New texts at the old points, points moved, the caller's own array changed in place and given again."""
+    font = font_of(11, False)
+    item = PlotTexts(font, (0.5, 1.0), 4.0)  # as the bar chart's numbers
+    points = np.zeros((0, 2))
+    for texts, move, in_place in steps:
+        if move or len(points) != len(texts):
+            new = data.draw(st.lists(st.tuples(st.floats(0, SIZE[0]), st.floats(0, SIZE[1])),
+                                     min_size=len(texts), max_size=len(texts)))
+            if in_place and len(points) == len(texts):
+                points[:] = new  # the same array, moved
+            else:
+                points = np.array(new, dtype=float)
+        colors = [COLORS[k % 2] for k in range(len(texts))]
+        item.set_texts(texts, colors, points, QRectF(0, 0, *SIZE))
+        expected = drawn_by_qt(font, (0.5, 1.0), 4.0, texts, colors, points.tolist(), ratio)
+        assert painted_once(item, ratio) == expected
+
+
 # cases where QTextLayout's glyphs are not what drawText draws (right-to-left in a
 # left-to-right run, fallback fonts): the item must draw these with drawText
 OTHER_SCRIPTS = [
