@@ -123,6 +123,9 @@ class CalculationPanel(QWidget):
         for policy in (self.text.setVerticalScrollBarPolicy, self.text.setHorizontalScrollBarPolicy):
             policy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.page = CalculationDocument(self.text.document())
+        # which blocks are on screen, and what that depends on besides the page's contents
+        self._on_screen: tuple[tuple, list[int]] | None = None
+        self.text.document().contentsChanged.connect(self._forget_blocks_on_screen)
         self.text.anchorClicked.connect(self._on_anchor)
         # what is painted, and what the reader selects to copy, must be the current page
         self.text.installEventFilter(self)
@@ -283,9 +286,25 @@ class CalculationPanel(QWidget):
             self.regenerate()
 
     def _blocks_on_screen(self) -> list[int]:
+        """The blocks the text view shows, found again only after a change of contents, scroll position or layout.
+
+        An edit asks up to five times: before and after patching the page, and at each paint while blocks are stale.
+        """
         document = self.text.document()
         layout = document.documentLayout()
-        seen = QRectF(0, self.text.verticalScrollBar().value(), 1, self.text.viewport().height())
+        viewport = self.text.viewport()
+        top = self.text.verticalScrollBar().value()
+        key = (top, viewport.width(), viewport.height(), layout.documentSize())
+        if self._on_screen is None or self._on_screen[0] != key:
+            self._on_screen = (key, self._find_blocks_on_screen(document, QRectF(0, top, 1, viewport.height())))
+        return list(self._on_screen[1])
+
+    def _forget_blocks_on_screen(self) -> None:
+        self._on_screen = None
+
+    @staticmethod
+    def _find_blocks_on_screen(document: QTextDocument, seen: QRectF) -> list[int]:
+        layout = document.documentLayout()
         out, block = [], document.begin()
         while block.isValid():
             rect = layout.blockBoundingRect(block)

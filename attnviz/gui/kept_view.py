@@ -62,6 +62,7 @@ class KeptView:
         # colour here, and filling the view with it is cheaper than copying the pixmap
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)  # type: ignore[attr-defined]
         self._watched: weakref.WeakSet[QGraphicsWidget] = weakref.WeakSet()
+        self._scanned: list = []  # the scene's items at the last scan for layout items
         self.scene().changed.connect(self._scene_changed)
 
     def setBackgroundBrush(self, brush: QBrush | QColor) -> None:
@@ -118,7 +119,11 @@ class KeptView:
 
     def _watch_layout(self) -> None:
         """Forget the picture when the layout moves any part of the plot."""
-        for item in self.scene().items():  # type: ignore[attr-defined]
+        items = self.scene().items()  # type: ignore[attr-defined]
+        if items == self._scanned:  # the same items (by identity first): all of them watched already
+            return
+        self._scanned = items
+        for item in items:
             if isinstance(item, QGraphicsWidget) and item not in self._watched:
                 self._watched.add(item)
                 item.geometryChanged.connect(self.forget_picture)

@@ -13,7 +13,14 @@ import time
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QRectF, Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeyEvent, QTextDocument, QTextDocumentFragment
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QTextCursor,
+    QTextDocument,
+    QTextDocumentFragment,
+)
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -111,6 +118,29 @@ def test_an_edit_updates_the_blocks_on_screen_at_once_and_the_rest_after_a_pause
     assert off and all(shown[b] == old[b] for b in off)
     wait_for_the_rest(qtbot, panel, whole_before)
     assert block_texts(panel.text.document()) == fresh_blocks(panel)
+
+
+def test_the_blocks_on_screen_are_found_again_after_any_change_of_contents(qtbot):
+    """Even one that keeps the page's size: lines more in the first block, as many less in the last."""
+    _, _, panel = short_panel(qtbot, random_doc(61, 4, 4, 4, 1, 8))
+    document = panel.text.document()
+    layout = document.documentLayout()
+    look = QTextCursor(document.firstBlock()).charFormat()
+    lines = "\u2028x" * 6  # six lines in the first block's font, enough to move the last block on screen off it
+    last = QTextCursor(document.lastBlock())
+    last.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+    last.insertText(lines, look)  # to be taken away below
+    QApplication.processEvents()
+    size, before = layout.documentSize(), panel._blocks_on_screen()
+    assert before == blocks_in_view(panel)
+    QTextCursor(document.firstBlock()).insertText(lines, look)
+    last = QTextCursor(document.lastBlock())
+    last.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+    last.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(lines))
+    last.removeSelectedText()
+    assert layout.documentSize() == size and panel.text.verticalScrollBar().value() == 0
+    assert blocks_in_view(panel) != before
+    assert panel._blocks_on_screen() == blocks_in_view(panel)
 
 
 @pytest.mark.parametrize("how", ["scroll", "resize", "zoom"])

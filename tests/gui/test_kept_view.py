@@ -110,6 +110,17 @@ def test_a_grab_after_the_layout_pass_shows_the_new_layout(heatmap):
     np.testing.assert_array_equal(shown(heatmap), qt_paint(heatmap))
 
 
+def test_a_part_added_after_the_first_picture_is_watched_too(heatmap):
+    import pyqtgraph as pg
+
+    label = pg.LabelItem("added later", color="#000")  # a layout item (QGraphicsWidget), as a plot's title is
+    label.setParentItem(heatmap.plot)
+    label.setGeometry(QRectF(10, 10, 120, 24))
+    settle_view(heatmap)  # painted with the label, and kept
+    label.setGeometry(QRectF(150, 200, 120, 24))  # moved at once, as a layout moves its items
+    np.testing.assert_array_equal(shown(heatmap), direct(heatmap))
+
+
 def test_new_render_hints_paint_again(heatmap):
     heatmap.set_highlighted_row(1)  # a thick outline, whose edges antialiasing changes
     settle_view(heatmap)
