@@ -76,12 +76,11 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.colormap = colormap
-        self.plot = self.addPlot(row=0, col=0, axisItems=cached_axes("left", "top"))
+        self.plot = self.addPlot(row=0, col=0, axisItems=cached_axes("left", "top"), enableMenu=False)
         self.plot.invertY(True)
         self.plot.showAxis("top")
         self.plot.hideAxis("bottom")
         self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
         for axis in ("left", "top"):
             self.plot.getAxis(axis).setPen(pg.mkPen("#444"))
             self.plot.getAxis(axis).setTextPen(pg.mkPen("#222"))

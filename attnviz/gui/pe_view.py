@@ -39,14 +39,13 @@ class PositionalEncodingView(LazyView, QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
-        self.plot = self.graphics.addPlot(row=0, col=0, axisItems=cached_axes("left", "bottom"))
+        self.plot = self.graphics.addPlot(row=0, col=0, axisItems=cached_axes("left", "bottom"), enableMenu=False)
         self.plot.setTitle("PE[position, dimension]", color="#333")
         self.plot.setLabel("left", "position")
         self.plot.setLabel("bottom", "dimension")
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
 
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)

@@ -378,17 +378,23 @@ def cache_title(plot: pg.PlotItem) -> None:
 
 
 class _PlotWithCachedAxes(pg.PlotItem):
-    # ColorBarItem builds its PlotItem without axisItems; placed after it in
-    # the MRO, this hands PlotItem cached axes instead of plain ones
+    # ColorBarItem builds its PlotItem without arguments; placed after it in
+    # the MRO, this hands PlotItem cached axes instead of plain ones, and no menu
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("axisItems", cached_axes(*_AXES))
+        kwargs.setdefault("enableMenu", False)
         super().__init__(*args, **kwargs)
 
 
 class CachedColorBarItem(pg.ColorBarItem, _PlotWithCachedAxes):
-    """A colour bar whose axes and gradient are kept as pixels; new levels repaint its axis."""
+    """A colour bar whose axes and gradient are kept as pixels; new levels repaint its axis.
+
+    It has no menus: pyqtgraph's colour-map menu (a right click) would let the bar and its image
+    take another map than the one the plot reads its text colours and meaning from.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("colorMapMenu", False)
         super().__init__(*args, **kwargs)
         cache_pixels(self.bar)
 

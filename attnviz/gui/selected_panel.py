@@ -39,13 +39,12 @@ def _label_width(text: str) -> int:
 
 class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w", axisItems=cached_axes("left", "bottom"))
+        super().__init__(parent, background="w", axisItems=cached_axes("left", "bottom"), enableMenu=False)
         self.setObjectName("plot:selected")
         self.setToolTip("How much the selected token attends to each token: one row of the softmax weights.")
         self.model, self.view = model, view
         plot = self.getPlotItem()
         plot.hideButtons()
-        plot.setMenuEnabled(False)
         plot.setMouseEnabled(False, False)
         plot.setYRange(0, TOP, padding=0)
         plot.setLabel("left", "softmax weight")

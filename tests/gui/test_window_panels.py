@@ -173,3 +173,26 @@ def test_bar_colours_follow_the_causal_mask_both_ways(window, qtbot):
     assert colours()[1:] == [MASKED.name()] * (n - 1)
     window.findChild(object, "check:causal").click()
     qtbot.waitUntil(lambda: colours() == [token_color(j).name() for j in range(n)])
+
+
+def test_a_right_click_on_a_plot_or_a_colour_bar_opens_no_menu_and_keeps_its_colours(window, qtbot):
+    """pyqtgraph's own menus (view range, plot options, colour maps) are not attnviz's: a colour
+    bar's would let a heatmap take another map than its text colours and legend are made for."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    window.docks["pe"].raise_()
+    qtbot.waitUntil(window.pe.isVisible)
+    heatmaps = {"scores": window.scores, "weights": window.weights, "output": window.output}
+    targets = [(name, view, item) for name, view in heatmaps.items() for item in (view.plot.vb, view.colorbar.bar)]
+    targets += [("selected", window.selected, window.selected.getPlotItem().vb),
+                ("pe", window.pe.graphics, window.pe.plot.vb), ("pe", window.pe.graphics, window.pe.colorbar.bar)]
+    tables = [(view.image, view.image.lut) for view in heatmaps.values()] + [(window.pe.image, window.pe.image.lut)]
+    for name, view, item in targets:
+        spot = view.mapFromScene(item.mapToScene(item.boundingRect().center()))
+        assert view.viewport().rect().contains(spot), name
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, spot)
+        QApplication.processEvents()
+        assert [w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible()] == [], name
+    assert all(image.lut is lut for image, lut in tables)
