@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLineEdit, QToolTip, QVBoxLayout, QWidget
 
 from attnviz.engine import AttnvizError
 from attnviz.gui.numbers import short
-from attnviz.gui.token_chips import Chip, TokenChips
+from attnviz.gui.token_chips import Chip, TokenChips, more_chip
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -74,7 +74,7 @@ class SentenceEditor(QWidget):
         chips += [Chip(short(token) + ("*" if vid < 0 else ""), i, i == self.view.token)
                   for i, (token, vid) in enumerate(shown)]
         if len(r.tokens) > MAX_CHIPS:  # marked as selected when the selected token is one of them
-            chips.append(Chip(f"… and {len(r.tokens) - MAX_CHIPS} more", -1, self.view.token >= MAX_CHIPS))
+            chips.append(more_chip(len(r.tokens) - MAX_CHIPS, self.view.token >= MAX_CHIPS))
         return chips
 
     def _render_chips(self, *_args) -> None:

@@ -46,10 +46,20 @@ class Chip(NamedTuple):
     text: str
     token: int  # -1 for plain text (the count, "… and N more")
     selected: bool = False
+    hidden: int = 0  # how many tokens a "… and N more" chip stands for
+
+
+def more_chip(hidden: int, selected: bool) -> Chip:
+    """The chip that stands for ``hidden`` tokens not shown (selected when the selected token is one of them)."""
+    return Chip(f"… and {hidden} more", -1, selected, hidden)
 
 
 class TokenChips(QWidget):
     """Shows ``Chip``s left to right, wrapping between them; a click on a token's chip emits its index.
+
+    Chips that do not fit the widget's height (a short window, a long
+    sentence) give way, from the end, to one "… and N more" chip, so that
+    every chip shown can be clicked; the keyboard still reaches them all.
 
     Reached with Tab (a click leaves the focus where it was, say in the
     sentence box), the arrow keys step from the selected token to the next
@@ -68,11 +78,12 @@ class TokenChips(QWidget):
         policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)  # a very long word must not widen the whole window
-        self._chips: list[Chip] = []
+        self._chips: list[Chip] = []  # as given
+        self._shown: list[Chip] = []  # as drawn: those that fit the height, perhaps ending in a "… and N more"
         self._widths: dict[tuple[str, bool], float] = {}  # by (text, selected)
         self._set_fonts()
-        self._places: list[QPointF] = []  # where each chip starts, at the current width
-        self._lines = 0  # at the current width
+        self._places: list[QPointF] = []  # where each chip shown starts, at the current size
+        self._lines = 0  # how many lines all the chips need at the current width
         self._heights: dict[int, int] = {}  # height for a width, for the chips shown
         self._picture: QPixmap | None = None  # the chips drawn, kept until the size or the look changes
         self._drawn: list[tuple[Chip, QPointF, bool]] = []  # what the picture shows
@@ -98,13 +109,18 @@ class TokenChips(QWidget):
     def chips(self) -> list[Chip]:
         return list(self._chips)
 
+    def shown_chips(self) -> list[Chip]:
+        """The chips drawn: those that fit, and then perhaps one for the rest."""
+        return list(self._shown)
+
     def text(self) -> str:
-        """What the chips say, as plain text."""
-        return "".join(c.text + (SEPARATOR if self._separated(k) else " ") for k, c in enumerate(self._chips)).strip()
+        """What the chips say, as plain text (all of them, whether they fit or not)."""
+        chips = self._chips
+        return "".join(c.text + (SEPARATOR if _separated(chips, k) else " ") for k, c in enumerate(chips)).strip()
 
     def chip_rect(self, token: int) -> QRectF:
         """Where token ``token``'s chip is drawn (empty if it has none)."""
-        for chip, place in zip(self._chips, self._places, strict=True):
+        for chip, place in zip(self._shown, self._places, strict=True):
             if chip.token == token:
                 return self._rect(chip, place)
         return QRectF()
@@ -112,7 +128,7 @@ class TokenChips(QWidget):
     def token_at(self, pos: QPoint | QPointF) -> int:
         """The token whose chip is under ``pos``, or -1."""
         point = QPointF(pos)
-        for chip, place in zip(self._chips, self._places, strict=True):
+        for chip, place in zip(self._shown, self._places, strict=True):
             if chip.token >= 0 and self._rect(chip, place).contains(point):
                 return chip.token
         return -1
@@ -121,10 +137,6 @@ class TokenChips(QWidget):
         return QRectF(place.x(), place.y(), self._measure(chip), self._line)
 
     # ---- layout -------------------------------------------------------------
-    def _separated(self, k: int) -> bool:
-        """Whether a separator follows chip ``k``: between two tokens' chips."""
-        return self._chips[k].token >= 0 and k + 1 < len(self._chips) and self._chips[k + 1].token >= 0
-
     def _measure(self, chip: Chip) -> float:
         """The chip's width in pixels."""
         key = (chip.text, chip.selected)
@@ -135,20 +147,39 @@ class TokenChips(QWidget):
             width = self._widths[key] = QFontMetricsF(self._fonts[chip.selected]).horizontalAdvance(chip.text)
         return width
 
-    def _wrap(self, width: int) -> tuple[list[QPointF], int]:
+    def _wrap(self, chips: list[Chip], width: int) -> tuple[list[QPointF], int]:
         """Where each chip starts in lines of ``width`` pixels, breaking only between chips; and how many lines."""
         places, x, line = [], 0.0, 0
         gap, space = self._measure(Chip(SEPARATOR, -1)), self._measure(Chip(" ", -1))
-        for k, chip in enumerate(self._chips):
+        for k, chip in enumerate(chips):
             w = self._measure(chip)
             if x > 0 and x + w > width:
                 x, line = 0.0, line + 1
             places.append(QPointF(x, line * self._line))
-            x += w + (gap if self._separated(k) else space)
-        return places, (line + 1 if self._chips else 0)
+            x += w + (gap if _separated(chips, k) else space)
+        return places, (line + 1 if chips else 0)
 
     def _lay_out(self) -> None:
-        self._places, self._lines = self._wrap(self.width())
+        width = self.width()
+        places, self._lines = self._wrap(self._chips, width)
+        room = max(1, math.floor(self.height() / self._line + 1e-9))  # whole lines (one at the least)
+        shown = self._chips
+        if self._lines > room:
+            shown = self._fitting(room, width, next(k for k, p in enumerate(places) if p.y() >= room * self._line))
+            places = self._wrap(shown, width)[0]
+        self._shown, self._places = shown, places
+
+    def _fitting(self, room: int, width: int, first_out: int) -> list[Chip]:
+        """The chips before ``first_out`` (the first on a line past ``room``), fewer while a "… and N more"
+        chip for the rest does not fit after them; the first chip (the count) stays."""
+        keep = first_out
+        while True:
+            rest = self._chips[keep:]
+            chips = [*self._chips[:keep], more_chip(sum(c.hidden + (c.token >= 0) for c in rest),
+                                                    any(c.selected for c in rest))]
+            if keep == 1 or self._wrap(chips, width)[1] <= room:
+                return chips
+            keep -= 1
 
     def hasHeightForWidth(self) -> bool:
         return True
@@ -156,7 +187,7 @@ class TokenChips(QWidget):
     def heightForWidth(self, width: int) -> int:
         height = self._heights.get(width)
         if height is None:  # layouts ask for a few widths, many times each
-            height = self._heights[width] = int(self._wrap(width)[1] * self._line + 0.999)
+            height = self._heights[width] = int(self._wrap(self._chips, width)[1] * self._line + 0.999)
         return height
 
     def sizeHint(self) -> QSize:
@@ -168,7 +199,7 @@ class TokenChips(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         lines = self._lines
-        self._lay_out()
+        self._lay_out()  # (at the new height, too: what fits)
         # Qt's layout remembers heights for widths it asked about before the chips changed
         if self._lines != lines or self.height() < self.heightForWidth(self.width()):
             self.updateGeometry()
@@ -227,8 +258,9 @@ class TokenChips(QWidget):
 
     def _items(self) -> list[tuple[Chip, QPointF, bool]]:
         """What the picture shows: each chip, where it starts, and whether a separator follows it."""
-        return [(chip, place, self._separated(k)) for k, (chip, place) in enumerate(zip(self._chips, self._places,
-                                                                                         strict=True))]
+        shown = self._shown
+        return [(chip, place, _separated(shown, k)) for k, (chip, place) in enumerate(zip(shown, self._places,
+                                                                                           strict=True))]
 
     def _new_picture(self) -> QPixmap:
         ratio = self.devicePixelRatioF()
@@ -342,3 +374,8 @@ class TokenChips(QWidget):
             self.tokenClicked.emit(token)
         self._pressed = -1
         super().mouseReleaseEvent(event)
+
+
+def _separated(chips: list[Chip], k: int) -> bool:
+    """Whether a separator follows chip ``k``: between two tokens' chips."""
+    return chips[k].token >= 0 and k + 1 < len(chips) and chips[k + 1].token >= 0

@@ -480,6 +480,29 @@ def test_a_token_past_the_chips_shown_is_marked_on_the_chip_that_stands_for_them
     assert "token 1 of 70" in chips.accessibleDescription()
 
 
+def test_in_a_short_window_every_chip_shown_can_be_clicked_and_one_stands_for_the_rest(window, qtbot):
+    chips, edit = window.sentence.chips, window.sentence_edit
+    edit.setText(" ".join(["the dog found some pizza next to the baby and ate it"] * 6) + " then slept")
+    edit.textEdited.emit(edit.text())
+    qtbot.waitUntil(lambda: window.model.result.n_tokens == 74)
+    window.resize(1100, 700)
+    qtbot.waitUntil(lambda: window.height() == 700 and chips.height() < chips.heightForWidth(chips.width()))
+    *kept, more = chips.shown_chips()
+    tokens = [c.token for c in kept if c.token >= 0]
+    assert more.text == f"… and {74 - len(tokens)} more" and tokens == list(range(len(tokens)))
+    visible = chips.visibleRegion().boundingRect()
+    for token in (0, tokens[-1]):
+        rect = chips.chip_rect(token)
+        assert visible.contains(rect.toRect()), token  # on screen, not cut off by the window
+        qtbot.mouseClick(chips, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+        assert window.view.token == token
+    qtbot.keyClick(edit, *_key_and_modifiers("Ctrl+]"))  # to the first token without a chip
+    assert window.view.token == tokens[-1] + 1
+    assert chips.shown_chips()[-1].selected and not any(c.selected for c in chips.shown_chips()[:-1])
+    window.resize(1280, 1000)  # room again: every chip up to the sentence box's own limit
+    qtbot.waitUntil(lambda: chips.shown_chips() == chips.chips())
+
+
 def test_with_no_tokens_the_chips_still_show_the_focus(window, qtbot):
     chips, edit = window.sentence.chips, window.sentence_edit
     edit.setText("")

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPalette
 
-from attnviz.gui.token_chips import Chip, TokenChips
+from attnviz.gui.token_chips import Chip, TokenChips, more_chip
 from tests.gui.test_plot_pixels import rgb
 
 SENTENCE = [Chip("5 tokens:", -1), *(Chip(w, i, i == 1) for i, w in enumerate(["The", "dog*", "ate", "it", "."]))]
@@ -35,14 +36,16 @@ def test_new_chips_a_new_width_and_a_new_palette_look_like_a_fresh_paint(qtbot):
     after = rgb(widget.grab())
     assert (after != before).any()
     np.testing.assert_array_equal(after, rgb(shown(qtbot, OTHER).grab()))
-    widget.resize(90, 40)  # "5 tokens:" and "The" on the first line, the rest wrap
+    widget.resize(90, 80)  # "5 tokens:" and "The" on the first line, the rest wrap
     qtbot.waitUntil(lambda: widget.width() == 90)
     assert widget.chip_rect(2).top() > widget.chip_rect(0).top()
-    np.testing.assert_array_equal(rgb(widget.grab()), rgb(shown(qtbot, OTHER, width=90).grab()))
+    np.testing.assert_array_equal(rgb(widget.grab()), rgb(fresh(qtbot, OTHER, widget.size()).grab()))
     palette = QPalette(widget.palette())
     palette.setColor(QPalette.ColorRole.Window, QColor("#fff8e0"))
     widget.setPalette(palette)
-    np.testing.assert_array_equal(rgb(widget.grab()), rgb(shown(qtbot, OTHER, width=90, palette=palette).grab()))
+    again = fresh(qtbot, OTHER, widget.size())
+    again.setPalette(palette)
+    np.testing.assert_array_equal(rgb(widget.grab()), rgb(again.grab()))
 
 
 def test_the_same_chips_again_change_nothing(qtbot):
@@ -85,7 +88,7 @@ def as_chips(words: list[str], selected: int, more: bool) -> list[Chip]:
     chips = [Chip(f"{len(words)} tokens:", -1)] if words else [Chip("No tokens yet.", -1)]
     chips += [Chip(w, i, i == selected) for i, w in enumerate(words)]
     # (as the sentence box marks it: selected when the selected token is one of those not shown)
-    return chips + ([Chip("… and 3 more", -1, selected >= len(words))] if more else [])
+    return chips + ([more_chip(3, selected >= len(words))] if more else [])
 
 
 @pytest.mark.parametrize("focused", [False, True], ids=["unfocused", "focused"])
@@ -196,12 +199,7 @@ def test_chips_wrap_again_when_a_resize_needs_another_line(qtbot):
 
 
 def _lines(chips: TokenChips, items: list[Chip], width: int) -> int:
-    shown = chips._chips
-    chips._chips = items
-    try:
-        return chips._wrap(width)[1]
-    finally:
-        chips._chips = shown
+    return chips._wrap(items, width)[1]
 
 
 def test_a_click_is_a_press_and_a_release_on_the_same_chip(qtbot):
@@ -367,3 +365,39 @@ def test_a_redraw_from_the_next_chip_leaves_the_frame_whole(qtbot):
         again = tabbed_into(qtbot, chips, widget.size())
         again.setFont(font)
         np.testing.assert_array_equal(pixels, rgb(again.grab()))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=40), selected=st.integers(-1, 45),
+       more=st.booleans(), width=st.integers(160, 320), lines=st.integers(2, 6))
+def test_chips_that_do_not_fit_the_height_give_way_to_one_for_the_rest(qtbot, words, selected, more, width, lines):
+    from PySide6.QtCore import QSize
+
+    given_chips = as_chips(words, selected, more)
+    widget = fresh(qtbot, given_chips, QSize(width, 10))
+    widget.resize(width, lines * widget.minimumSizeHint().height())  # (the minimum: one line)
+    qtbot.waitUntil(lambda: widget.height() > 10)
+    shown_chips = widget.shown_chips()
+    total = len(words) + (3 if more else 0)
+    if widget.height() >= widget.heightForWidth(width):
+        assert shown_chips == given_chips
+    else:
+        *kept, rest = shown_chips
+        assert kept == given_chips[:len(kept)] and len(kept) >= 1
+        tokens_kept = [c.token for c in kept if c.token >= 0]
+        assert rest.token == -1 and rest.text == f"… and {rest.hidden} more"
+        assert len(tokens_kept) + rest.hidden == total  # every token either has a chip or is counted
+        a_token = 0 <= selected < len(words) or (more and selected >= len(words))  # (past them: one of the 3 more)
+        assert rest.selected == (a_token and selected not in tokens_kept)
+        # as many as fit: one chip more, with a chip for the rest after it, would need another line
+        one_more = given_chips[len(kept)]
+        again = [*kept, one_more, more_chip(rest.hidden - (one_more.token >= 0) - one_more.hidden,
+                                            rest.selected and not one_more.selected)]
+        if len(kept) + 1 < len(given_chips):
+            assert _lines(widget, again, width) > widget.height() // widget.minimumSizeHint().height()
+    for chip in shown_chips:
+        if chip.token >= 0:
+            rect = widget.chip_rect(chip.token)
+            assert QRectF(widget.rect()).contains(rect), chip  # all of it on the widget
+            assert widget.token_at(rect.center()) == chip.token  # and it can be clicked
+    np.testing.assert_array_equal(rgb(widget.grab()), rgb(fresh(qtbot, given_chips, widget.size()).grab()))
