@@ -1,0 +1,86 @@
+"""Do this machine's fast and slow spells move attnviz and matplotlib alike? Both, alternating, in one process.
+
+    python benchmarks/spells.py [CASE] [BLOCKS]     (default: lets-go, 20 blocks)
+
+A block is 40 edit → pixels frames of the real window, timed as bench.py
+times them, then six matplotlib "notebook" redraws of the same document
+(bench.py's figure for the ratio). Each block prints both medians and their
+ratio; the end, their ranges and how they correlate across blocks. Beside
+a live window the matplotlib redraws run slower than in bench.py's own
+subprocess: compare the spread of the ratios with bench.py, not their level.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # (bench puts the repository first on sys.path)
+
+FRAMES, REDRAWS, WARMUP = 40, 6, 30
+
+
+def main(argv: list[str]) -> int:
+    case = argv[0] if argv else "lets-go"
+    complaint = bench.unknown_case([case], known=tuple(bench.EDIT_TARGET_MS))
+    if complaint:
+        print(f"spells: {complaint}", file=sys.stderr)
+        return 2
+    try:
+        blocks = int(argv[1]) if len(argv) > 1 else 20
+    except ValueError:
+        blocks = 0
+    if blocks < 2:
+        print(f"spells: BLOCKS must be a whole number of at least 2, got {argv[1]!r}", file=sys.stderr)
+        return 2
+    bench.setup_worker_process()
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    from attnviz.engine import forward
+
+    h = bench.Harness(bench.make_document(case))
+    cells = iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), WARMUP + blocks * FRAMES))
+    doc = bench.make_document(case)
+    W_q = np.array(doc.W_q)
+    sign = [1.0]
+
+    def frame() -> float:
+        t0 = time.perf_counter()
+        h.edit(*next(cells))
+        h.frame()
+        return time.perf_counter() - t0
+
+    def redraw() -> float:
+        sign[0] = -sign[0]
+        W_q[0, 0, 0] += 0.01 * sign[0]
+        t0 = time.perf_counter()
+        bench.MplHeatmaps(forward(doc.replace(W_q=W_q))).draw()
+        return time.perf_counter() - t0
+
+    for _ in range(WARMUP):
+        frame()
+    redraw()
+    rows = []
+    for _ in range(blocks):
+        ours = 1000 * statistics.median(frame() for _ in range(FRAMES))
+        theirs = 1000 * statistics.median(redraw() for _ in range(REDRAWS))
+        rows.append((ours, theirs))
+        print(f"{time.strftime('%H:%M:%S')}  attnviz {ours:6.2f} ms  matplotlib {theirs:6.1f} ms  "
+              f"ratio {theirs / ours:5.1f}×", flush=True)
+    h.close()
+    ours_all, theirs_all = [r[0] for r in rows], [r[1] for r in rows]
+    ratios = [t / o for o, t in rows]
+    together = np.corrcoef(ours_all, theirs_all)[0, 1]
+    print(f"{case}, {blocks} blocks: attnviz {min(ours_all):.2f}–{max(ours_all):.2f} ms, "
+          f"matplotlib {min(theirs_all):.0f}–{max(theirs_all):.0f} ms, ratio {min(ratios):.1f}–{max(ratios):.1f}× "
+          f"(median {statistics.median(ratios):.1f}×), correlation of the two {together:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
