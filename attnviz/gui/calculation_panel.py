@@ -286,10 +286,9 @@ class CalculationPanel(QWidget):
             self.regenerate()
 
     def _blocks_on_screen(self) -> list[int]:
-        """The blocks the text view shows, found again only after a change of contents, scroll position or layout.
-
-        An edit asks up to five times: before and after patching the page, and at each paint while blocks are stale.
-        """
+        """The blocks the text view shows; found again only after a change of the page's contents, the scroll
+        position, the view's size or the laid-out page's size (a zoom, a font), not at each of an edit's five asks
+        (before patching the page, after it, until nothing new comes on screen, and at each paint after it)."""
         document = self.text.document()
         layout = document.documentLayout()
         viewport = self.text.viewport()

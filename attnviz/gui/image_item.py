@@ -31,20 +31,25 @@ class ImageItem(pg.ImageItem):
     _argb: np.ndarray | None = None  # the pixels of an image coloured here
     _table_of: np.ndarray | None = None  # the lookup table ``_table`` was made from
     _table: np.ndarray | None = None
-    _rows: tuple[int, np.ndarray] | None = None  # (steps, the image's table rows on its levels)
+    _rows: tuple[tuple, np.ndarray] | None = None  # (the steps and levels they were worked out for, the rows)
 
     def setImage(self, *args, **kwargs) -> None:
-        # every change of the image, its levels or its table comes through here
-        # (setLevels and setLookupTable call updateImage, which calls setImage)
+        # the only way to a new image (and the way to the same array, changed in place, again)
         self._rows = None
         super().setImage(*args, **kwargs)
 
     def table_rows(self, steps: int) -> np.ndarray:
         """The row of a ``steps``-row colour table each pixel of the (float, one-channel) image gets on
-        its levels: ``palette.table_rows``, kept until the image changes (its painting and its cell
-        numbers' colours both read them)."""
-        if self._rows is None or self._rows[0] != steps:
-            self._rows = (steps, table_rows(self.image, *self.levels, steps=steps))
+        its levels (``palette.table_rows``); its painting and its cell numbers' colours both read them.
+
+        Kept until a new image, or other levels or steps: levels can change without ``setImage``
+        (``setLevels(..., update=False)``). Read-only: they are shared.
+        """
+        key = (steps, tuple(map(float, self.levels)))
+        if self._rows is None or self._rows[0] != key:
+            rows = table_rows(self.image, *key[1], steps=steps)
+            rows.flags.writeable = False
+            self._rows = (key, rows)
         return self._rows[1]
 
     def render(self) -> None:

@@ -62,7 +62,9 @@ class KeptView:
         # colour here, and filling the view with it is cheaper than copying the pixmap
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)  # type: ignore[attr-defined]
         self._watched: weakref.WeakSet[QGraphicsWidget] = weakref.WeakSet()
-        self._scanned: list = []  # the scene's items at the last scan for layout items
+        # the scene's items at the last scan for layout items (it holds their Python wrappers,
+        # those of items since removed too, until the next scan)
+        self._scanned: list = []
         self.scene().changed.connect(self._scene_changed)
 
     def setBackgroundBrush(self, brush: QBrush | QColor) -> None:

@@ -84,7 +84,7 @@ class TokenChips(QWidget):
         self._set_fonts()
         self._places: list[QPointF] = []  # where each chip shown starts, at the current size
         self._lines = 0  # how many lines all the chips need at the current width
-        self._heights: dict[int, int] = {}  # height for a width, for the chips shown
+        self._heights: dict[int, int] = {}  # height for a width, for all the chips given
         self._picture: QPixmap | None = None  # the chips drawn, kept until the size or the look changes
         self._drawn: list[tuple[Chip, QPointF, bool]] = []  # what the picture shows
         self._framed: int | None = None  # the chip the picture's focus frame marks
@@ -161,24 +161,26 @@ class TokenChips(QWidget):
 
     def _lay_out(self) -> None:
         width = self.width()
-        places, self._lines = self._wrap(self._chips, width)
-        room = max(1, math.floor(self.height() / self._line + 1e-9))  # whole lines (one at the least)
         shown = self._chips
+        places, self._lines = self._wrap(shown, width)
+        room = max(1, math.floor(self.height() / self._line + 1e-9))  # whole lines (one at the least)
         if self._lines > room:
-            shown = self._fitting(room, width, next(k for k, p in enumerate(places) if p.y() >= room * self._line))
-            places = self._wrap(shown, width)[0]
+            first_out = next(k for k, p in enumerate(places) if p.y() >= room * self._line)
+            shown, places = self._fitting(room, width, first_out)
         self._shown, self._places = shown, places
 
-    def _fitting(self, room: int, width: int, first_out: int) -> list[Chip]:
+    def _fitting(self, room: int, width: int, first_out: int) -> tuple[list[Chip], list[QPointF]]:
         """The chips before ``first_out`` (the first on a line past ``room``), fewer while a "… and N more"
-        chip for the rest does not fit after them; the first chip (the count) stays."""
+        chip for the rest does not fit after them, and where they go. If not even the first chip (the
+        count) leaves room for it, that chip alone stands for the tokens."""
         keep = first_out
         while True:
             rest = self._chips[keep:]
             chips = [*self._chips[:keep], more_chip(sum(c.hidden + (c.token >= 0) for c in rest),
                                                     any(c.selected for c in rest))]
-            if keep == 1 or self._wrap(chips, width)[1] <= room:
-                return chips
+            places, lines = self._wrap(chips, width)
+            if lines <= room or keep == 0:
+                return chips, places
             keep -= 1
 
     def hasHeightForWidth(self) -> bool:

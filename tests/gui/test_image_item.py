@@ -93,6 +93,8 @@ def test_one_item_follows_each_change_of_its_values_levels_and_table(qapp):
         ("values", b, lambda: item.setImage(b, autoLevels=False)),
         ("steps", 64, lambda: item.setLookupTable(lut[64])),
         ("levels", (0, 0.5), lambda: item.setLevels((0, 0.5))),
+        # levels set with no update, then anything that has the item render again
+        ("levels", (-0.5, 2), lambda: (item.setLevels((-0.5, 2), update=False), item.setAutoDownsample(False))),
     ]
     for name, value, change in changes:
         item.table_rows(state["steps"])  # asked for before the change, as a heatmap's numbers do
@@ -109,3 +111,5 @@ def test_one_item_follows_each_change_of_its_values_levels_and_table(qapp):
         np.testing.assert_array_equal(got, expected, err_msg=f"after a change of {name}")
     # rows for a table of another length are worked out for that length
     np.testing.assert_array_equal(item.table_rows(16), table_rows(state["values"], *state["levels"], steps=16))
+    with pytest.raises(ValueError):  # shared by the painting and the numbers' colours: not to be changed
+        item.table_rows(16)[0, 0] = 3
