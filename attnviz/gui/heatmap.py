@@ -26,6 +26,7 @@ from attnviz.gui.kept_view import KeptView
 from attnviz.gui.numbers import format_number
 from attnviz.gui.palette import MASKED, SELECTION, color_table, dark_text_on
 from attnviz.gui.pixel_cache import CachedColorBarItem, cached_axes
+from attnviz.gui.plot_bounds import rect_plot
 
 # Beyond this many rows or columns the cell numbers are never printed (they
 # would cost more than the picture is worth).
@@ -76,7 +77,8 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.colormap = colormap
-        self.plot = self.addPlot(row=0, col=0, axisItems=cached_axes("left", "top"), enableMenu=False)
+        self.plot = rect_plot(axisItems=cached_axes("left", "top"), enableMenu=False)
+        self.addItem(self.plot, row=0, col=0)
         self.plot.invertY(True)
         self.plot.showAxis("top")
         self.plot.hideAxis("bottom")

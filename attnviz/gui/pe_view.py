@@ -24,6 +24,7 @@ from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import short
 from attnviz.gui.palette import DIVERGING, SELECTION
 from attnviz.gui.pixel_cache import CachedColorBarItem, cache_title, cached_axes
+from attnviz.gui.plot_bounds import rect_plot
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -39,7 +40,8 @@ class PositionalEncodingView(LazyView, QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
-        self.plot = self.graphics.addPlot(row=0, col=0, axisItems=cached_axes("left", "bottom"), enableMenu=False)
+        self.plot = rect_plot(axisItems=cached_axes("left", "bottom"), enableMenu=False)
+        self.graphics.addItem(self.plot, row=0, col=0)
         self.plot.setTitle("PE[position, dimension]", color="#333")
         self.plot.setLabel("left", "position")
         self.plot.setLabel("bottom", "dimension")

@@ -24,6 +24,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsWidget
 
+from attnviz.gui.plot_bounds import RectPlotItem
+
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 _NO_CACHE = QGraphicsItem.CacheMode.NoCache
 _AXES = ("left", "bottom", "right", "top")
@@ -377,9 +379,10 @@ def cache_title(plot: pg.PlotItem) -> None:
     cache_pixels(plot.titleLabel.item)
 
 
-class _PlotWithCachedAxes(pg.PlotItem):
+class _PlotWithCachedAxes(RectPlotItem):
     # ColorBarItem builds its PlotItem without arguments; placed after it in
-    # the MRO, this hands PlotItem cached axes instead of plain ones, and no menu
+    # the MRO, this hands PlotItem cached axes instead of plain ones, no menu,
+    # and bounds answered in C++ (gui/plot_bounds.py)
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("axisItems", cached_axes(*_AXES))
         kwargs.setdefault("enableMenu", False)

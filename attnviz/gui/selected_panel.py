@@ -18,6 +18,7 @@ from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.numbers import format_number, short
 from attnviz.gui.palette import MASKED, token_color
 from attnviz.gui.pixel_cache import cache_title, cached_axes
+from attnviz.gui.plot_bounds import rect_plot
 from attnviz.gui.token_bars import TokenBars
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -39,7 +40,8 @@ def _label_width(text: str) -> int:
 
 class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w", axisItems=cached_axes("left", "bottom"), enableMenu=False)
+        super().__init__(parent, background="w",
+                         plotItem=rect_plot(axisItems=cached_axes("left", "bottom"), enableMenu=False))
         self.setObjectName("plot:selected")
         self.setToolTip("How much the selected token attends to each token: one row of the softmax weights.")
         self.model, self.view = model, view

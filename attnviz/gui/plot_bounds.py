@@ -1,0 +1,41 @@
+"""pyqtgraph's plot item and view, answering Qt's bounds queries in C++.
+
+Qt asks an item for its bounds several times a paint, and pyqtgraph answers
+in Python for each of its widgets: for the window's plot items and views,
+≈ 45 calls into Python an edit. For a widget that is neither rotated nor
+scaled, which these are, pyqtgraph's answer is Qt's own, the widget's
+rectangle, which a view grows by half a pixel to the right and down. So
+these classes leave the answer to Qt, the view's half pixel given as
+window frame margins (they only grow the bounds of a widget that is not
+a window). Their shapes stay pyqtgraph's: worked out from the bounds, and
+kept until the geometry changes.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsWidget
+
+_VIEW_GROWS = 0.5  # what pyqtgraph's ViewBox.boundingRect adds to the right and at the bottom
+
+
+class RectViewBox(pg.ViewBox):
+    boundingRect = QGraphicsWidget.boundingRect
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.setWindowFrameMargins(0, 0, _VIEW_GROWS, _VIEW_GROWS)
+
+
+class RectPlotItem(pg.PlotItem):
+    boundingRect = QGraphicsWidget.boundingRect
+
+
+def rect_plot(**kwargs) -> RectPlotItem:
+    """A RectPlotItem (``kwargs`` as PlotItem's) on a RectViewBox.
+
+    (A colour bar keeps pyqtgraph's own view: a ColorBarItem given a view of
+    ours, or even pyqtgraph's own one made outside it, gets no scene changes
+    for that view, which then never lays out the bar.)
+    """
+    return RectPlotItem(viewBox=RectViewBox(enableMenu=kwargs.get("enableMenu", True)), **kwargs)
