@@ -2,7 +2,7 @@
 
 Qt asks an item for its bounds several times a paint, and pyqtgraph answers
 in Python for each of its widgets: for the window's plot items and views,
-≈ 45 calls into Python an edit. For a widget that is neither rotated nor
+≈ 30 calls into Python an edit. For a widget that is neither rotated nor
 scaled, which these are, pyqtgraph's answer is Qt's own, the widget's
 rectangle, which a view grows by half a pixel to the right and down. So
 these classes leave the answer to Qt, the view's half pixel given as
