@@ -14,6 +14,7 @@ kept until the geometry changes.
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QGraphicsWidget
 
 _VIEW_GROWS = 0.5  # what pyqtgraph's ViewBox.boundingRect adds to the right and at the bottom
@@ -24,6 +25,14 @@ class RectViewBox(pg.ViewBox):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._grow()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.StyleChange:  # Qt drops a widget's frame margins on a new style
+            self._grow()
+
+    def _grow(self) -> None:
         self.setWindowFrameMargins(0, 0, _VIEW_GROWS, _VIEW_GROWS)
 
 
@@ -32,7 +41,7 @@ class RectPlotItem(pg.PlotItem):
 
 
 def rect_plot(**kwargs) -> RectPlotItem:
-    """A RectPlotItem (``kwargs`` as PlotItem's) on a RectViewBox.
+    """A RectPlotItem (``kwargs`` as PlotItem's, but for ``viewBox``) on a RectViewBox.
 
     (A colour bar keeps pyqtgraph's own view: a ColorBarItem given a view of
     ours, or even pyqtgraph's own one made outside it, gets no scene changes

@@ -14,11 +14,9 @@ from tests.gui.test_plot_pixels import rgb
 SIZES = [(333, 257), (420, 301), (181, 413)]
 
 
-def pyqtgraph_bounds(item) -> tuple[QRectF, QRectF]:
-    """What pyqtgraph's own methods answer for ``item`` (its boundingRect, and its shape's bounds)."""
-    view = isinstance(item, pg.ViewBox)
-    bounds = (pg.ViewBox if view else pg.GraphicsWidget).boundingRect(item)
-    return bounds, pg.GraphicsWidget.shape(item).boundingRect()
+def pyqtgraph_bounds(item) -> QRectF:
+    """What pyqtgraph's own Python method answers for ``item``'s bounds (its shape is a path around them)."""
+    return (pg.ViewBox if isinstance(item, pg.ViewBox) else pg.GraphicsWidget).boundingRect(item)
 
 
 def plot_in_window(qtbot, plot: pg.PlotItem, size) -> pg.GraphicsLayoutWidget:
@@ -66,11 +64,29 @@ def test_bounds_and_shapes_are_pyqtgraphs_through_resizes(qtbot):
         QApplication.processEvents()
         for item in (plot, plot.vb):
             ours = item.boundingRect(), item.shape().boundingRect()  # (asked first: pyqtgraph's resets its caches)
-            assert ours == pyqtgraph_bounds(item), type(item).__name__
+            assert ours == (pyqtgraph_bounds(item),) * 2, type(item).__name__
             assert ours[0].width() > 100
             item.shape()  # as a paint asks: a shape kept from here must not outlive the size
     assert plot.vb.boundingRect() == plot.vb.rect().adjusted(0, 0, 0.5, 0.5)  # pyqtgraph's view grows by half a pixel
     assert isinstance(plot, RectPlotItem)
+
+
+def test_a_view_keeps_its_half_pixel_through_a_new_style(qtbot):
+    """Qt drops a widget's window frame margins on a style change (a style set on the scene reaches it)."""
+    from PySide6.QtWidgets import QStyleFactory
+
+    ours = plot_in_window(qtbot, rect_plot(enableMenu=False), SIZES[0])
+    theirs = plot_in_window(qtbot, pg.PlotItem(enableMenu=False), SIZES[0])
+    for widget in (ours, theirs):
+        style = QStyleFactory.create("Fusion")
+        style.setParent(widget)  # a scene does not own its style: it lives as long as the widget
+        widget.scene().setStyle(style)
+        widget.resize(*SIZES[1])
+    qtbot.waitUntil(lambda: all((w.width(), w.height()) == SIZES[1] for w in (ours, theirs)))
+    QApplication.processEvents()
+    view = ours.ci.getItem(0, 0).vb
+    assert view.boundingRect() == pyqtgraph_bounds(view) == view.rect().adjusted(0, 0, 0.5, 0.5)
+    np.testing.assert_array_equal(rgb(ours.grab()), rgb(theirs.grab()))
 
 
 def test_every_colour_bar_in_the_window_lays_out_its_bar(window):
