@@ -20,11 +20,11 @@ import contextlib
 from collections.abc import Iterator
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsWidget
 
-from attnviz.gui.plot_bounds import RectPlotItem
+from attnviz.gui.plot_bounds import MarginBounds, RectPlotItem
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 _NO_CACHE = QGraphicsItem.CacheMode.NoCache
@@ -58,7 +58,7 @@ _KEPT_LAYOUTS = 16  # numeric layouts remembered per axis before it starts over
 _LAID_OUT = QPicture()  # stands in for pyqtgraph's picture of an axis drawn from its specs
 
 
-class CachedAxisItem(pg.AxisItem):
+class CachedAxisItem(MarginBounds, pg.AxisItem):
     """An axis (and its label) kept as pixels, with a one-pixel margin.
 
     pyqtgraph draws the axis line one pixel past the axis's bounding rectangle,
@@ -273,11 +273,10 @@ class CachedAxisItem(pg.AxisItem):
         return (self.pen(), span[0], span[1]), tick_specs, text_specs
 
     # Qt asks for the bounds several times an item a paint (sixty times an edit
-    # in the window): Qt's own answer, the rectangle grown by the window frame
-    # margins, costs no call into Python. The margins hold what pyqtgraph's
-    # boundingRect adds, and one pixel more for the axis line's end; they are
-    # measured again whenever what pyqtgraph's reads may have changed.
-    boundingRect = QGraphicsWidget.boundingRect
+    # in the window): Qt answers them (MarginBounds), from window frame margins
+    # that hold what pyqtgraph's boundingRect adds, and one pixel more for the
+    # axis line's end; they are measured again whenever what pyqtgraph's reads
+    # may have changed.
 
     def setStyle(self, **kwargs) -> None:
         try:
@@ -300,11 +299,6 @@ class CachedAxisItem(pg.AxisItem):
     def unlinkFromView(self) -> None:
         super().unlinkFromView()
         self._grow_bounds()
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.StyleChange:  # Qt drops a widget's frame margins on a new style
-            self._grow_bounds()
 
     def _grow_bounds(self) -> None:
         if not isinstance(self.style, dict):  # (until pyqtgraph's __init__ has given the axis its style)

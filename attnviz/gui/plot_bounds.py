@@ -20,20 +20,28 @@ from PySide6.QtWidgets import QGraphicsWidget
 _VIEW_GROWS = 0.5  # what pyqtgraph's ViewBox.boundingRect adds to the right and at the bottom
 
 
-class RectViewBox(pg.ViewBox):
+class MarginBounds:
+    """Mix in before a pyqtgraph widget whose bounds Qt is to answer: its rectangle grown by window
+    frame margins, which ``_grow_bounds`` sets to what pyqtgraph's own ``boundingRect`` adds."""
+
     boundingRect = QGraphicsWidget.boundingRect
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)  # type: ignore[misc]
+        if event.type() == QEvent.Type.StyleChange:  # Qt drops a widget's frame margins on a new style
+            self._grow_bounds()
+
+    def _grow_bounds(self) -> None:
+        raise NotImplementedError
+
+
+class RectViewBox(MarginBounds, pg.ViewBox):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._grow()
+        self._grow_bounds()
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.StyleChange:  # Qt drops a widget's frame margins on a new style
-            self._grow()
-
-    def _grow(self) -> None:
-        self.setWindowFrameMargins(0, 0, _VIEW_GROWS, _VIEW_GROWS)
+    def _grow_bounds(self) -> None:
+        self.setWindowFrameMargins(0, 0, _VIEW_GROWS, _VIEW_GROWS)  # type: ignore[attr-defined]
 
 
 class RectPlotItem(pg.PlotItem):
