@@ -171,8 +171,8 @@ class TokenChips(QWidget):
 
     def _fitting(self, room: int, width: int, first_out: int) -> tuple[list[Chip], list[QPointF]]:
         """The chips before ``first_out`` (the first on a line past ``room``), fewer while a "… and N more"
-        chip for the rest does not fit after them, and where they go. If not even the first chip (the
-        count) leaves room for it, that chip alone stands for the tokens."""
+        chip for the rest does not fit after them, and where they go. If even the first chip (the count)
+        leaves it no room, the "… and N more" chip is shown alone."""
         keep = first_out
         while True:
             rest = self._chips[keep:]
