@@ -90,7 +90,7 @@ class PlotTexts(QGraphicsItem):
         # the texts' own widths and ascents. An edit changes the texts, rarely the points.
         self._anchored_for: tuple[float, ...] = ()  # the item-to-device transform _anchors are for
         self._anchors: list[tuple[float, float]] = []  # (x, baseline) per point
-        self._places: list[QPointF] | None = None
+        self._places: list[tuple[QPointF, Shaped]] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsToShape)
 
     def set_texts(self, texts: Sequence[str], colors: Sequence[QColor], points: np.ndarray, area: QRectF) -> None:
@@ -134,17 +134,17 @@ class PlotTexts(QGraphicsItem):
         self._follow(painter.font())  # the font as the device resolves it (its family follows the app's)
         places = self._places_on(painter.worldTransform())
         painter.resetTransform()
-        texts, shaped = self._texts, self._shaped
+        texts = self._texts
         vector = painter.paintEngine().type() != _RASTER  # an SVG keeps the numbers as text
         for color, cells in self._runs:
             painter.setPen(color)
             for k in cells:
-                shape = shaped(texts[k])
+                place, shape = places[k]
                 if shape.runs is None or vector:
-                    painter.drawText(places[k] + QPointF(0.0, shape.ascent), texts[k])
+                    painter.drawText(place + QPointF(0.0, shape.ascent), texts[k])
                     continue
                 for run in shape.runs:
-                    painter.drawGlyphRun(places[k], run)
+                    painter.drawGlyphRun(place, run)
         painter.restore()
 
     def _follow(self, font: QFont) -> None:
@@ -163,8 +163,9 @@ class PlotTexts(QGraphicsItem):
             shaped = self._shapes[text] = _shape(text, self._shaped_in, self._metrics)
         return shaped
 
-    def _places_on(self, to_device: QTransform) -> list[QPointF]:
-        """Where each text's glyphs start on the device: its baseline's left end on whole pixels, less its ascent."""
+    def _places_on(self, to_device: QTransform) -> list[tuple[QPointF, Shaped]]:
+        """Where each text's glyphs start on the device (its baseline's left end on whole pixels, less its
+        ascent), each with the shape it was placed by."""
         key = (to_device.m11(), to_device.m12(), to_device.m21(), to_device.m22(), to_device.dx(), to_device.dy())
         if key != self._anchored_for:
             self._anchors = self._anchors_on(key)
@@ -172,7 +173,7 @@ class PlotTexts(QGraphicsItem):
         if self._places is None:
             ax, shaped = self._anchor[0], self._shaped
             self._places = [
-                QPointF(round(x - ax * shape.width), baseline - shape.ascent)
+                (QPointF(round(x - ax * shape.width), baseline - shape.ascent), shape)
                 for (x, baseline), shape in zip(self._anchors, map(shaped, self._texts), strict=True)
             ]
         return self._places
