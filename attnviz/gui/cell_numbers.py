@@ -199,14 +199,11 @@ class CellNumbers(PlotTexts):
 
     def __init__(self, font: QFont, parent: QGraphicsItem | None = None) -> None:
         super().__init__(font, (0.5, 0.5), 0.0, parent)
-        self._grid: tuple[tuple[int, int], np.ndarray] = ((0, 0), np.zeros((0, 2)))  # a shape and its cells' centres
 
     def set_cells(self, texts: Sequence[str], colors: Sequence[QColor], shape: tuple[int, int]) -> None:
         """Show ``texts`` (row by row over a ``shape`` grid) in ``colors``."""
         n_rows, n_cols = shape
         if len(texts) != n_rows * n_cols:
             raise ValueError(f"{len(texts)} texts for a {n_rows} × {n_cols} grid")
-        if self._grid[0] != (n_rows, n_cols):
-            rows, cols = np.divmod(np.arange(n_rows * n_cols), max(n_cols, 1))
-            self._grid = ((n_rows, n_cols), np.column_stack([cols, rows]).astype(float))
-        self.set_texts(texts, colors, self._grid[1], QRectF(-0.5, -0.5, n_cols, n_rows))
+        rows, cols = np.divmod(np.arange(n_rows * n_cols), max(n_cols, 1))
+        self.set_texts(texts, colors, np.column_stack([cols, rows]), QRectF(-0.5, -0.5, n_cols, n_rows))
