@@ -53,7 +53,8 @@ _NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
 def nice_levels(a: np.ndarray) -> tuple[float, float]:
-    """:func:`symmetric_levels` with the end rounded up to a round number (at most a third more).
+    """:func:`symmetric_levels` with the end rounded up to a round number (at most a third more;
+    below 1e-323, where the power of ten underflows to 0, the largest |value| itself).
 
     A heatmap's colour scale then holds still while a person drags a value
     (and its colour bar is not relaid out on every edit); it moves only when

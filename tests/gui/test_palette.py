@@ -23,8 +23,18 @@ def test_nice_levels_cover_every_value_with_a_round_end(a):
         assert hi == 1.0
         return
     assert m <= hi * (1 + 1e-12) and hi <= m * 4 / 3 * (1 + 1e-9)
-    mantissa = hi / 10.0 ** math.floor(math.log10(hi) + 1e-12)
+    power = 10.0 ** math.floor(math.log10(hi) + 1e-12)
+    if power == 0.0:  # a subnormal end: its power of ten underflows, and the end is the value itself
+        assert hi == m
+        return
+    mantissa = hi / power
     assert any(math.isclose(mantissa, n, rel_tol=1e-9) for n in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10))
+
+
+def test_nice_levels_below_the_smallest_power_of_ten_are_the_value_itself():
+    # found by the property above: 10.0 ** -324 is 0.0 in floating point
+    for value in (5e-324, 1e-323):
+        assert nice_levels(np.array([value, -value / 2])) == (-value, value)
 
 
 def test_nice_levels_hold_still_for_small_edits_and_ignore_non_finite_values():
