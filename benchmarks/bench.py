@@ -28,6 +28,13 @@ idle grab       ``grab()`` of the real window, settled, with no edit: what
                 painting this window costs when nothing changed, the floor
                 under edit → pixels (which paints the changed panels, then
                 grabs).
+repaint         the repaints an edit causes, with nothing recomputed: the
+                plots on screen paint their scenes again (no kept picture),
+                the calculation text paints again, then settle and grab. The
+                pixels' share of edit → pixels. Timed alternately with edit →
+                pixels frames; "computing" is the median of each such edit
+                minus the repaint after it (model, forward pass, the panels'
+                updates, colouring the images, placing the numbers).
 burst           1000 ``setData`` calls in one event-loop turn, then settle and
                 grab: recomputes (``model.recompute_count``) and redraws of
                 each panel (``refresh_count`` / ``regenerations``; for the
@@ -460,6 +467,44 @@ def time_idle_grab(h: Harness, reps: int) -> list[float]:
     return samples
 
 
+def time_repaint(h: Harness, reps: int) -> tuple[list[float], list[float]]:
+    """What an edit repaints, repainted with nothing changed: the pixels' share of edit → pixels.
+
+    Alternates with edit → pixels frames, so that the two meet the machine's
+    same spells; returns (repaints, the edits between them).
+    """
+    from PySide6.QtWidgets import QGraphicsView, QTextBrowser
+
+    from attnviz.gui.kept_view import KeptView
+
+    w = h.window
+    plots = [v for v in w.findChildren(QGraphicsView) if isinstance(v, KeptView) and v.isVisible()]
+    texts = [t.viewport() for t in w.findChildren(QTextBrowser) if t.isVisible()]
+    cells = iter(edit_cells(h.table.rowCount(), h.table.columnCount(), reps + WARMUP))
+
+    def repaint() -> None:
+        for view in plots:
+            view.forget_picture()
+            view.viewport().update()
+        for viewport in texts:
+            viewport.update()
+        h.frame()
+
+    def edit() -> None:
+        h.edit(*next(cells))
+        h.frame()
+
+    repaints: list[float] = []
+    edits: list[float] = []
+    for k in range(reps + WARMUP):
+        for step, samples in ((edit, edits), (repaint, repaints)):
+            t0 = time.perf_counter()
+            step()
+            if k >= WARMUP:
+                samples.append(time.perf_counter() - t0)
+    return repaints, edits
+
+
 def time_table(h: Harness, deadline: float) -> dict:
     """Open the (512 × 512) W_q tab and scroll it; each step ends with settle + grab."""
     view = h.window.tables["W_q"]
@@ -523,6 +568,9 @@ def run_worker(case: str, edits: int) -> dict:
         samples, per_edit, grabs = time_edits(h, edits, WARMUP, deadline=end - CASE_BUDGET_S / 2)
         result["edit_to_pixels"] = stats(samples)
         result["edit_grab_share"] = stats(grabs)
+        repaints, edits_beside = time_repaint(h, 30)
+        result["repaint"] = stats(repaints)
+        result["computing"] = stats([e - r for e, r in zip(edits_beside, repaints, strict=True)])
         result["per_edit_counters"] = per_edit
         typing = time_typing(h, MIN_EDITS if big else edits, 4, deadline=end - CASE_BUDGET_S / 6)
         result["type_to_pixels"] = stats(typing)
@@ -777,6 +825,17 @@ def fmt(d: dict | None, key: str = "median_ms") -> str:
     return f"{v:.1f}" if v < 100 else f"{v:.0f}"
 
 
+def room_text(case: str, r: dict) -> str | None:
+    """One line: the ratio target's time budget, minus the repaint alone, against what computing takes."""
+    if "mpl" not in r or "repaint" not in r:
+        return None
+    budget = r["mpl"]["notebook"]["median_ms"] / MPL_RATIO_TARGET
+    repaint, computing = r["repaint"]["median_ms"], r["computing"]["median_ms"]
+    return (f"  {CASE_TITLES[case]}: {budget:.1f} ms at {MPL_RATIO_TARGET:g}×, of which the repaint alone takes "
+            f"{repaint:.1f}: {budget - repaint:.1f} ms left; computing took {computing:.1f}. With nothing "
+            f"computed the ratio would be {r['mpl']['notebook']['median_ms'] / repaint:.1f}×")
+
+
 def table_text(res: dict) -> str:
     lines = []
     m = res["machine"]
@@ -787,7 +846,7 @@ def table_text(res: dict) -> str:
     lines.append("'of which grab': the median of edit → pixels' final window.grab(); the rest is settling "
                  "(recompute, redraw, painting what changed).")
     lines.append("")
-    head = ("case", "forward", "bare grab", "idle grab", "edit→px", "of which grab", "target", "type→px",
+    head = ("case", "forward", "bare grab", "idle grab", "repaint", "edit→px", "of which grab", "target", "type→px",
             "mpl notebook", "mpl in place", "mpl/attnviz", "RSS MB")
     rows = [head]
     for case, r in res["cases"].items():
@@ -800,6 +859,7 @@ def table_text(res: dict) -> str:
             f"{fmt(r['forward'])} / {fmt(r['forward'], 'p90_ms')}",
             f"{fmt(r['bare_grab'])} / {fmt(r['bare_grab'], 'p90_ms')}",
             f"{fmt(r.get('idle_grab'))} / {fmt(r.get('idle_grab'), 'p90_ms')}",
+            f"{fmt(r.get('repaint'))} / {fmt(r.get('repaint'), 'p90_ms')}",
             f"{fmt(e)} / {fmt(e, 'p90_ms')} (n={e['n'] if e else 0})",
             fmt(r.get("edit_grab_share")),
             f"≤ {EDIT_TARGET_MS[case]:g}",
@@ -816,6 +876,11 @@ def table_text(res: dict) -> str:
             lines.append("  ".join("-" * w for w in widths))
     if any(not r.get("mpl", {}).get("numbers_in_cells", True) for r in res["cases"].values()):
         lines.append(f"¹ more than {MAX_NUMBERED} tokens: no numbers in the cells (attnviz does not print them either)")
+    room = [line for case in MPL_RATIO_CASES if (line := room_text(case, res["cases"].get(case, {})))]
+    if room:
+        lines.append("")
+        lines.append(f"What {MPL_RATIO_TARGET:g}× matplotlib leaves for computing an edit, once its repaint is paid:")
+        lines.extend(room)
     lines.append("")
     lines.append("Burst of 1000 setData in one event-loop turn (what it caused; panels off screen should be 0):")
     for case, r in res["cases"].items():
