@@ -279,10 +279,11 @@ def test_the_focus_frame_marks_the_selected_chip_and_goes_with_the_focus(qtbot):
     widget.clearFocus()
     qtbot.waitUntil(lambda: not widget.hasFocus())
     unfocused = rgb(widget.grab())
-    changed = np.argwhere((framed != unfocused).any(axis=2))
+    changed = np.argwhere((framed != unfocused).any(axis=2))  # device pixels
     around = widget.chip_rect(1).adjusted(-3, -1, 3, 1)  # "dog*", the selected chip
+    ratio = widget.grab().devicePixelRatio()
     assert len(changed) > 10
-    assert all(around.contains(float(x), float(y)) for y, x in changed)
+    assert all(around.contains((x + 0.5) / ratio, (y + 0.5) / ratio) for y, x in changed)
     np.testing.assert_array_equal(unfocused, rgb(shown(qtbot, SENTENCE, width=widget.width()).grab()))
     tab_in(qtbot, widget)
     widget.set_chips(OTHER)  # another token selected: the frame follows it
@@ -311,12 +312,16 @@ def test_the_focus_frame_is_drawn_once_and_moves_off_a_chip_that_did_not_change(
 
 
 def frame_columns(widget: TokenChips, token: int) -> set[int]:
-    """The columns in the highlight colour along the middle row of ``token``'s chip."""
+    """The columns (logical, as the chips' rectangles give them) in the highlight colour along the middle row
+    of ``token``'s chip."""
     from PySide6.QtGui import QPalette
 
     highlight = widget.palette().color(QPalette.ColorRole.Highlight)
-    row = rgb(widget.grab())[int(widget.chip_rect(token).center().y())]
-    return set(np.nonzero((row == [highlight.red(), highlight.green(), highlight.blue()]).all(axis=-1))[0].tolist())
+    pixels = widget.grab()
+    ratio = pixels.devicePixelRatio()
+    row = rgb(pixels)[int(widget.chip_rect(token).center().y() * ratio)]
+    device = np.nonzero((row == [highlight.red(), highlight.green(), highlight.blue()]).all(axis=-1))[0]
+    return {int(c // ratio) for c in device.tolist()}
 
 
 def test_the_focus_frame_is_closed_at_either_edge_of_the_widget(qtbot):
