@@ -278,6 +278,7 @@ BAD = {
     "compute without file": (lambda d: ["compute"], "file"),
     "bad size": (lambda d: ["--size", "huge", "--screenshot", d / "x.png"], "size"),
     "screenshot txt": (lambda d: ["--screenshot", d / "x.txt"], ".png"),
+    "empty screenshot name": (lambda d: ["--screenshot", ""], ".png"),
     "convert unknown extension": (lambda d: ["convert", SMALL, d / "out.xyz"], ".xyz"),
     "unknown example": (lambda d: ["--example", "nope"], "nope"),
     "file and example": (lambda d: [SMALL, "--example", "pizza", "--screenshot", d / "y.png"], "not both"),
@@ -452,6 +453,29 @@ def test_unwritable_screenshot_is_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR_PREFIX), lines
+
+
+BUG_IN_A_PAINT = """
+import sys
+from attnviz.gui import time_label
+from attnviz.gui.app import run
+
+def paint(self, event):
+    raise RuntimeError("a bug in a paint")
+
+time_label.TimeLabel.paintEvent = paint
+sys.exit(run(screenshot=sys.argv[1]))
+"""
+
+
+def test_a_bug_during_a_screenshot_exits_1_with_one_line_and_no_dialog(tmp_path):
+    """No one is there to close an error dialog: it would wait for ever (it did)."""
+    env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", BUG_IN_A_PAINT, str(tmp_path / "x.png")], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Unexpected error: RuntimeError: a bug in a paint" in proc.stderr.splitlines()[0]
 
 
 POOLED_THREADS = """

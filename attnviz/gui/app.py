@@ -55,12 +55,12 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def report_unexpected(exc_type, exc, tb) -> None:
-    """A bug must not show a traceback to the user: log it, say one line."""
+def report_unexpected(exc_type, exc, tb, *, dialog: bool = True) -> None:
+    """A bug must not show a traceback to the user: log it, say one line (in a dialog, too, with ``dialog``)."""
     CRASH_LOG.write_text("".join(traceback.format_exception(exc_type, exc, tb)), encoding="utf-8")
     message = f"Unexpected error: {exc_type.__name__}: {exc}. Details were written to {CRASH_LOG}."
     print(f"attnviz: error: {message}", file=sys.stderr)
-    if QApplication.instance() is not None:
+    if dialog and QApplication.instance() is not None:
         QMessageBox.critical(None, "attnviz", message)
 
 
@@ -75,19 +75,28 @@ def run(
     doc = load(file) if file else load_example(example or "lets-go")  # bad files fail before any window
     if sentence is not None:
         doc = doc.replace(sentence=sentence)
-    if screenshot and Path(screenshot).suffix.lower() != ".png":
+    if screenshot is not None and Path(screenshot).suffix.lower() != ".png":
         raise AttnvizError(f"--screenshot needs a .png file name, got {screenshot!r}")
-    if screenshot:
+    if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a picture needs no screen
     elif not has_display():
         raise AttnvizError("no display to open a window on (set DISPLAY, or use --screenshot or compute)")
     app = application()
     from attnviz.gui.main_window import MainWindow
 
-    sys.excepthook = report_unexpected
-    window = MainWindow(doc, path=file, example=None if file else example or "lets-go", use_settings=not screenshot)
-    if screenshot:
-        return _screenshot(app, window, Path(screenshot), size)
+    unexpected: list[BaseException] = []
+
+    def report_without_dialog(exc_type, exc, tb) -> None:
+        # nobody is there to close a dialog: it would wait for ever; the exit code tells instead
+        report_unexpected(exc_type, exc, tb, dialog=False)
+        unexpected.append(exc)
+
+    sys.excepthook = report_unexpected if screenshot is None else report_without_dialog
+    window = MainWindow(doc, path=file, example=None if file else example or "lets-go",
+                        use_settings=screenshot is None)
+    if screenshot is not None:
+        code = _screenshot(app, window, Path(screenshot), size)
+        return 1 if unexpected else code
     window.show()
     code = app.exec()
     _tear_down(app, window)

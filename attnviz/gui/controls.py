@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +26,10 @@ from attnviz.model.document_model import MAX_DIMENSION
 # The temperature slider is logarithmic: position p means 10^(p / STEPS_PER_DECADE).
 STEPS_PER_DECADE = 50
 T_MIN, T_MAX = 0.01, 100.0
+# What can be typed into the temperature box (a file may hold any temperature > 0: the box shows it as it is).
+TYPED_T_MIN, TYPED_T_MAX = 1e-6, 1e6
+# The dimension boxes show any size a file has; what can be typed is the model's to refuse (MAX_DIMENSION).
+SHOWN_DIMENSION_MAX = 99_999
 
 
 def _spin(name: str, tooltip: str, lo: int, hi: int) -> QSpinBox:
@@ -50,9 +54,11 @@ class DimensionControls(QWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model, self.view = model, view
-        self.d_model = _spin("spin:d_model", "d_model: length of each token vector", 1, MAX_DIMENSION)
-        self.d_k = _spin("spin:d_k", "d_k = d_v: length of each query, key and value vector", 1, MAX_DIMENSION)
-        self.n_heads = _spin("spin:heads", "Number of attention heads", 1, MAX_DIMENSION)
+        self.d_model = _spin("spin:d_model", f"d_model: length of each token vector (1 to {MAX_DIMENSION})", 1,
+                             SHOWN_DIMENSION_MAX)
+        self.d_k = _spin("spin:d_k", f"d_k = d_v: length of each query, key and value vector (1 to {MAX_DIMENSION})",
+                         1, SHOWN_DIMENSION_MAX)
+        self.n_heads = _spin("spin:heads", f"Number of attention heads (1 to {MAX_DIMENSION})", 1, SHOWN_DIMENSION_MAX)
         self.head = _spin("spin:head", "Which head the tables and plots show", 1, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -87,23 +93,43 @@ class DimensionControls(QWidget):
     def _resize(self, **dims: int) -> None:
         try:
             self.model.resize(**dims)
-        except AttnvizError as e:
+        except (AttnvizError, MemoryError) as e:
+            message = str(e) if isinstance(e, AttnvizError) else (
+                "not enough memory to resize to " + ", ".join(f"{name} = {n}" for name, n in dims.items()))
             if self.error:
-                self.error(str(e))
+                self.error(message)
             self.sync()
 
 
 class TemperatureBox(QDoubleSpinBox):
-    """Shows a file's temperature as it is (0.005, 250), not rounded to the slider's range."""
+    """Shows the document's temperature as it is (0.005, 250, 1e-09), not rounded to the slider's range.
+
+    Every keystroke is kept as typed: a text that is not (yet) a temperature is
+    "intermediate", never refused key by key, since refusing a key silently
+    changes the number meant ("0.05" would become ".5", "2,5" "25"). What is
+    still not a temperature when editing ends is named in ``refused``, and the
+    box goes back to the document's value.
+    """
+
+    refused = Signal(str)  # a one-line message naming what was typed and why it is no temperature
+    _document_t: float | None = None  # the document's temperature, when the box cannot hold it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setDecimals(12)  # the box must hold a file's temperature as it is
-        self.setRange(1e-6, 1e6)
+        self.setRange(TYPED_T_MIN, TYPED_T_MAX)
         self.setSingleStep(0.1)
         self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
 
+    def show_temperature(self, t: float) -> None:
+        """Show ``t``; past what the box holds, the box holds its nearest end but shows ``t``."""
+        self._document_t = None if self.minimum() <= t <= self.maximum() else t
+        self.setValue(t)
+        self.lineEdit().setText(self.textFromValue(self.value()))  # setValue skips this when the end is held already
+
     def textFromValue(self, value: float) -> str:
+        if self._document_t is not None and value == min(max(self._document_t, self.minimum()), self.maximum()):
+            value = self._document_t
         # lossless for what the box holds: Enter on an untouched box must not round T
         text = f"{value:.6g}"
         return f"{value:.2f}" if float(f"{value:.2f}") == value and 0.01 <= value < 1000 else text
@@ -112,25 +138,32 @@ class TemperatureBox(QDoubleSpinBox):
         if text == self.textFromValue(self.value()):
             return self.value()  # untouched: keep every digit, not just the ones shown
         value = _parse_temperature(text)
-        return self.value() if value is None else value
+        return self.value() if value is None or not self.minimum() <= value <= self.maximum() else value
 
     def validate(self, text: str, pos: int):
+        if text == self.textFromValue(self.value()):
+            return QValidator.State.Acceptable, text, pos
         value = _parse_temperature(text)
-        if value is None:
-            partial = text.strip() == "" or text.strip().lower().endswith(("e", "e-", "e+", ".")) or text == "-"
-            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
-        if not self.minimum() <= value <= self.maximum():
-            return QValidator.State.Intermediate, text, pos
-        return QValidator.State.Acceptable, text, pos
+        if value is not None and self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def fixup(self, text: str) -> str:
+        # Qt calls this when editing ends on a text validate() did not accept; it then shows the value again
+        if text.strip():
+            self.refused.emit(
+                f"temperature {text.strip()!r} is not a number from {TYPED_T_MIN:g} to {TYPED_T_MAX:g} "
+                "(write e.g. 0.05 or 2.5)"
+            )
+        return text
 
 
 def _parse_temperature(text: str) -> float | None:
-    """A finite positive number written plainly (no "1_0" or "1,5"), else None."""
+    """A finite number written plainly (no "1_0" or "1,5"), else None."""
     try:
-        value = parse_number(text)
+        return parse_number(text)
     except AttnvizError:
         return None
-    return value if value > 0 else None
 
 
 class OptionControls(QWidget):
@@ -177,6 +210,7 @@ class OptionControls(QWidget):
         self.W_o.toggled.connect(self._set_W_o)
         self.slider.valueChanged.connect(lambda p: self._set("temperature", round(10 ** (p / STEPS_PER_DECADE), 2)))
         self.temperature.valueChanged.connect(lambda t: self._set("temperature", t))
+        self.temperature.refused.connect(self._refused)
         model.configChanged.connect(self.sync)
         model.structureChanged.connect(self.sync)
         model.documentReset.connect(self.sync)
@@ -195,13 +229,12 @@ class OptionControls(QWidget):
             blocked = box.blockSignals(True)
             box.setChecked(on)
             box.blockSignals(blocked)
-        for widget, value in (
-            (self.temperature, c.temperature),
-            (self.slider, round(math.log10(min(max(c.temperature, T_MIN), T_MAX)) * STEPS_PER_DECADE)),
-        ):
-            blocked = widget.blockSignals(True)
-            widget.setValue(value)
-            widget.blockSignals(blocked)
+        blocked = self.temperature.blockSignals(True)
+        self.temperature.show_temperature(c.temperature)
+        self.temperature.blockSignals(blocked)
+        blocked = self.slider.blockSignals(True)
+        self.slider.setValue(round(math.log10(min(max(c.temperature, T_MIN), T_MAX)) * STEPS_PER_DECADE))
+        self.slider.blockSignals(blocked)
 
     def _set(self, name: str, value) -> None:
         try:
@@ -210,6 +243,10 @@ class OptionControls(QWidget):
             if self.error:
                 self.error(str(e))
             self.sync()
+
+    def _refused(self, message: str) -> None:
+        if self.error:
+            self.error(message)
 
     def _set_W_o(self, on: bool) -> None:
         try:

@@ -11,6 +11,7 @@ QtCore plus QtGui's QUndoStack only; it knows nothing about widgets.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Any
 
@@ -27,6 +28,9 @@ from attnviz.model import commands
 
 # Larger would not fit on a screen as a table, and a resize allocates H·d_model·d_k cells.
 MAX_DIMENSION = 4096
+# What a resize may make one matrix hold (32 MB of float64): past it, filling the matrices
+# alone would hold the window up for seconds, and 4096 in every box asks for 512 GiB.
+MAX_NUMBERS = 2**22
 
 
 class DocumentModel(QObject):
@@ -247,9 +251,28 @@ class DocumentModel(QObject):
                 raise AttnvizError(f"{name} must be a whole number from 1 to {MAX_DIMENSION}, got {n!r}")
         if all(getattr(self, name) == n for name, n in dims.items()):
             return
+        self._check_sizes(**dims)
         new = resize_document(self.document(), fill=fill, seed=self._next_seed(), **dims)
         text = ", ".join(f"{name} = {n}" for name, n in dims.items())
         self._push_document(new, f"Resize: {text}")
+
+    def _check_sizes(self, **dims: int) -> None:
+        """Refuse, before allocating, a resize that would make a matrix hold more than MAX_NUMBERS."""
+        d = {"d_model": self.d_model, "d_k": self.d_k, "d_v": self.d_v, "n_heads": self.n_heads, **dims}
+        shapes = {
+            "embeddings": (len(self._vocab), d["d_model"]),
+            "W_q": (d["n_heads"], d["d_model"], d["d_k"]),
+            "W_v": (d["n_heads"], d["d_model"], d["d_v"]),
+        }
+        if self.has_W_o:
+            shapes["W_o"] = (d["n_heads"] * d["d_v"], d["d_model"])
+        for name, shape in shapes.items():
+            numbers = math.prod(shape)
+            if numbers > MAX_NUMBERS:
+                size = " × ".join(f"{n:,}" for n in shape)
+                raise AttnvizError(
+                    f"{name} would hold {size} = {numbers:,} numbers; attnviz holds at most {MAX_NUMBERS:,} a matrix"
+                )
 
     def set_output_projection(self, present: bool) -> None:
         """Add W_o (identity where square, else seeded random) or remove it."""

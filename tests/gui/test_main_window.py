@@ -364,15 +364,47 @@ def test_enter_in_an_untouched_temperature_box_changes_nothing(window, temperatu
     assert window.model.undo_stack.count() == 0 and not window.isWindowModified()
 
 
-@pytest.mark.parametrize("typed", ["0", "-1", "nan", "abc"])
+@pytest.mark.parametrize("typed", ["0", "-1", "nan", "abc", "2,5", "1e7", "0.0000001"])
 def test_the_temperature_box_refuses_what_is_not_a_positive_number(window, typed):
     from PySide6.QtTest import QTest
 
     box = window.options.temperature
     box.selectAll()
     QTest.keyClicks(box.lineEdit(), typed)
+    assert box.text() == typed  # every key kept as typed: nothing silently dropped
     QTest.keyClick(box, Qt.Key.Key_Return)
-    assert window.model.config.temperature == 1.0
+    assert window.model.config.temperature == 1.0 and box.text() == "1.00"
+    message = window.statusBar().currentMessage()
+    assert "temperature" in message and repr(typed) in message and len(message.splitlines()) == 1
+
+
+@pytest.mark.parametrize("typed", ["0.05", "0.001", "0.5", "2.5", "1e-3", "0.000001", "1000000", ".25"])
+def test_a_typed_temperature_is_taken_as_typed(window, qtbot, typed):
+    """The box once refused each "0" after the point key by key: 0.05 became .5."""
+    from PySide6.QtTest import QTest
+
+    box = window.options.temperature
+    box.selectAll()
+    QTest.keyClicks(box.lineEdit(), typed)
+    QTest.keyClick(box, Qt.Key.Key_Return)
+    assert window.model.config.temperature == float(typed)
+    expected = window_weights(window, temperature=float(typed))
+    qtbot.waitUntil(lambda: matches(window.weights, expected))
+
+
+@pytest.mark.parametrize(("temperature", "shown"), [(1e-9, "1e-09"), (5e-324, "4.94066e-324"), (1e9, "1e+09")])
+def test_a_files_temperature_past_what_can_be_typed_is_shown_as_it_is(window, temperature, shown):
+    from PySide6.QtTest import QTest
+
+    doc = load_example("lets-go")
+    window.model.load(doc.replace(config=doc.config.__class__(temperature=temperature)))
+    box = window.options.temperature
+    assert box.text() == shown
+    box.setFocus()
+    QTest.keyClick(box, Qt.Key.Key_Return)  # untouched: nothing changes
+    assert window.model.config.temperature == temperature and window.model.undo_stack.count() == 0
+    window.model.load(doc)
+    assert box.text() == "1.00"
 
 
 def test_token_chips_follow_the_words_their_vocabulary_and_the_selected_token(window, qtbot):
@@ -531,3 +563,36 @@ def test_chips_wrap_to_the_width_and_ask_for_the_height_they_need(window, qtbot)
     for a, b in itertools.pairwise(rects):
         assert (b.top() == a.top() and b.left() >= a.right()) or b.top() >= a.bottom()
     assert chips.heightForWidth(100_000) == int(line + 0.999)  # one line when wide enough
+
+
+def type_into(box, text: str) -> None:
+    from PySide6.QtTest import QTest
+
+    box.setFocus()
+    box.selectAll()
+    QTest.keyClicks(box.lineEdit(), text)
+    QTest.keyClick(box, Qt.Key.Key_Return)
+
+
+def test_dimension_boxes_show_a_files_size_and_name_what_cannot_be_typed(window):
+    doc = load_example("lets-go")
+    wide = np.zeros((len(doc.vocab), 5000))
+    window.model.load(doc.replace(embeddings=wide, W_q=np.zeros((1, 5000, 2)), W_k=np.zeros((1, 5000, 2)),
+                                  W_v=np.zeros((1, 5000, 2))))
+    boxes = window.dimensions
+    assert boxes.d_model.value() == 5000  # as the file has it, not cut to what can be typed
+    type_into(boxes.d_k, "4097")
+    assert window.model.d_k == 2 and boxes.d_k.value() == 2
+    assert "from 1 to 4096" in window.statusBar().currentMessage()
+
+
+def test_a_resize_too_large_for_memory_is_named_and_the_boxes_stay_true(window):
+    boxes = window.dimensions
+    type_into(boxes.d_k, "4096")
+    type_into(boxes.d_model, "4096")  # 4096 × 4096 numbers in W_q: past what a matrix may hold
+    assert (window.model.d_model, window.model.d_k) == (2, 4096)
+    assert (boxes.d_model.value(), boxes.d_k.value()) == (2, 4096)
+    message = window.statusBar().currentMessage()
+    assert "W_q would hold" in message and "at most" in message
+    type_into(boxes.n_heads, "4096")
+    assert window.model.n_heads == 1 and boxes.n_heads.value() == 1

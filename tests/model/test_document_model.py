@@ -615,6 +615,32 @@ def test_bad_resize_raises(model, dims):
     assert snapshot_equal(model.document(), before) and model.undo_stack.count() == 0
 
 
+@pytest.mark.parametrize("dims", [{"d_model": 4096, "d_k": 4096}, {"n_heads": 4096, "d_k": 4096},
+                                  {"n_heads": 2049, "d_model": 1024}, {"d_model": 4096, "n_heads": 1025}])
+def test_a_resize_past_what_a_matrix_may_hold_is_refused_before_it_allocates(model, dims, monkeypatch):
+    """4096 in every box asked numpy for 512 GiB (a MemoryError out of a Qt slot)."""
+    from attnviz.model import document_model
+
+    d = {"d_model": model.d_model, "d_k": model.d_k, "n_heads": model.n_heads} | dims
+    biggest = max(d["n_heads"] * d["d_model"] * d["d_k"], d["n_heads"] * d["d_k"] * d["d_model"])  # W_q, W_o
+    assert biggest > document_model.MAX_NUMBERS  # the case is past the limit
+    monkeypatch.setattr(document_model, "resize_document", lambda *a, **k: pytest.fail("allocated"))
+    before = model.document()
+    with pytest.raises(AttnvizError, match=f"at most {document_model.MAX_NUMBERS:,}"):
+        model.resize(**dims)
+    assert snapshot_equal(model.document(), before) and model.undo_stack.count() == 0
+
+
+def test_a_resize_up_to_what_a_matrix_may_hold_goes_through(model):
+    from attnviz.model.document_model import MAX_NUMBERS
+
+    model.set_output_projection(False)
+    d_k = MAX_NUMBERS // (model.n_heads * 1024)
+    model.resize(d_model=1024)
+    model.resize(d_k=d_k, d_v=d_k)  # W_q holds exactly MAX_NUMBERS
+    assert model.document().W_q.size == MAX_NUMBERS
+
+
 def test_set_sentence_refuses_non_text(model):
     with pytest.raises(AttnvizError):
         model.set_sentence(3)
