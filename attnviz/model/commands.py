@@ -7,6 +7,7 @@ mutates itself outside a command, so the undo stack sees every change.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
 CELL_ID = 1
 SENTENCE_ID = 2
 OPTION_ID = 3
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal to the bit, as the document compares (0.0 and -0.0 differ)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return type(a) is type(b) and a == b
 
 
 class SetCell(QUndoCommand):
@@ -37,6 +45,7 @@ class SetCell(QUndoCommand):
         if not isinstance(other, SetCell) or (other.name, other.index) != (self.name, self.index):
             return False
         self.new = other.new
+        self.setObsolete(_same(self.new, self.old))  # back where it started: the stack drops the step
         return True
 
     def redo(self) -> None:
@@ -60,6 +69,7 @@ class SetSentence(QUndoCommand):
         if not isinstance(other, SetSentence):
             return False
         self.new = other.new
+        self.setObsolete(self.new == self.old)
         return True
 
     def redo(self) -> None:
@@ -84,6 +94,7 @@ class SetOption(QUndoCommand):
         if not isinstance(other, SetOption) or other.name != self.name or self.name != "temperature":
             return False
         self.new = other.new
+        self.setObsolete(_same(self.new, self.old))
         return True
 
     def redo(self) -> None:

@@ -596,3 +596,18 @@ def test_a_resize_too_large_for_memory_is_named_and_the_boxes_stay_true(window):
     assert "W_q would hold" in message and "at most" in message
     type_into(boxes.n_heads, "4096")
     assert window.model.n_heads == 1 and boxes.n_heads.value() == 1
+
+
+def test_a_slider_moved_out_and_back_leaves_the_window_unmodified(window):
+    from PySide6.QtTest import QTest
+
+    slider = window.options.slider
+    slider.setFocus()
+    for key in [Qt.Key.Key_Right] * 3:
+        QTest.keyClick(slider, key)
+    assert window.model.config.temperature != 1.0 and window.isWindowModified()
+    for key in [Qt.Key.Key_Left] * 3:
+        QTest.keyClick(slider, key)
+    assert window.model.config.temperature == 1.0
+    assert not window.isWindowModified() and window.model.undo_stack.count() == 0
+    assert not window.undo_action.isEnabled()

@@ -455,6 +455,35 @@ def test_typing_merges_into_one_step(model):
     assert model.sentence == "the cat"
 
 
+@pytest.mark.parametrize("edit", ["cell", "temperature", "sentence"])
+def test_merged_edits_back_where_they_started_leave_no_step_and_a_clean_document(model, edit):
+    """A drag out and back, or a cell typed over and restored, changed nothing: nothing to undo or save."""
+    original = model.document()
+    start = {"cell": model.matrix("W_k", 1)[0, 1], "temperature": model.config.temperature,
+             "sentence": model.sentence}[edit]
+    change = {"cell": lambda v: model.set_cell("W_k", 1, 0, 1, v),
+              "temperature": lambda v: model.set_option("temperature", v), "sentence": model.set_sentence}[edit]
+    model.set_cell("W_q", 0, 0, 0, 5.0)  # an earlier step, and then a save
+    model.undo_stack.setClean()
+    saved = model.document()
+    for value in ((7.0, 2.5, start) if edit != "sentence" else ("the", "the dog", start)):
+        change(value)
+    assert model.undo_stack.count() == 1 and model.undo_stack.isClean()
+    assert snapshot_equal(model.document(), saved)
+    model.undo_stack.undo()  # the earlier step, not a step that changes nothing
+    assert snapshot_equal(model.document(), original)
+
+
+def test_a_cell_back_at_minus_zero_is_not_where_it_started(model):
+    model.set_cell("W_k", 1, 0, 1, 0.0)
+    model.undo_stack.setClean()
+    saved = model.document()
+    model.set_cell("W_k", 1, 0, 1, 3.0)
+    model.set_cell("W_k", 1, 0, 1, -0.0)  # another bit pattern: a save would write "-0.0"
+    assert not snapshot_equal(model.document(), saved)
+    assert not model.undo_stack.isClean()
+
+
 def test_clean_state_after_load_and_after_undo_back(model):
     assert model.undo_stack.isClean() and model.undo_stack.count() == 0
     model.set_cell("W_q", 0, 0, 0, 5.0)
