@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
+    QAbstractSpinBox,
     QButtonGroup,
     QDockWidget,
     QFileDialog,
@@ -51,6 +52,7 @@ from attnviz.gui.sentence_editor import SentenceEditor
 from attnviz.gui.style import keep_frames
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
 from attnviz.gui.time_label import TimeLabel
+from attnviz.gui.undo_keys import DocumentUndoKeys
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
@@ -91,6 +93,9 @@ class MainWindow(QMainWindow):
         self._create_menus()
         self._create_status_bar()
         self._keep_frames()
+        # the boxes that edit the document leave Ctrl+Z to the document's history (gui/undo_keys.py)
+        self.undo_keys = DocumentUndoKeys(self)
+        self.undo_keys.watch(self.sentence_edit, *self.findChildren(QAbstractSpinBox))
         self.model.undo_stack.cleanChanged.connect(self._show_clean)
         self.model.resultChanged.connect(self._update_status)
         self.model.structureChanged.connect(self._update_W_o_tab)
@@ -240,10 +245,10 @@ class MainWindow(QMainWindow):
         stack = self.model.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setObjectName("action:undo")
-        self.undo_action.setShortcut(K.Undo)
+        self.undo_action.setShortcuts(K.Undo)  # every binding of the platform (Redo: Ctrl+Y and Ctrl+Shift+Z)
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setObjectName("action:redo")
-        self.redo_action.setShortcut(K.Redo)
+        self.redo_action.setShortcuts(K.Redo)
         self.randomize_action = self._action(
             "randomize", "Randomi&ze Weights…", self.randomize, None, "Seeded random values for W_q, W_k, W_v and W_o"
         )

@@ -611,3 +611,37 @@ def test_a_slider_moved_out_and_back_leaves_the_window_unmodified(window):
     assert window.model.config.temperature == 1.0
     assert not window.isWindowModified() and window.model.undo_stack.count() == 0
     assert not window.undo_action.isEnabled()
+
+
+def test_ctrl_z_in_the_sentence_box_undoes_the_document_not_the_boxs_text(window, qtbot):
+    """The box's own undo used to retype the sentence as a new edit: a step that changed nothing, and [*]."""
+    from PySide6.QtTest import QTest
+
+    edit = window.sentence_edit
+    window.tables["W_q"].model().setData(window.tables["W_q"].model().index(0, 0), "0.5", Qt.ItemDataRole.EditRole)
+    edit.setFocus()
+    edit.end(False)
+    QTest.keyClicks(edit, " now")
+    assert window.model.sentence == "Let's go now" and window.model.undo_stack.count() == 2
+    QTest.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.model.sentence == "Let's go" == edit.text() and window.model.undo_stack.index() == 1
+    QTest.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # then the W_q edit, from the box too
+    assert window.model.undo_stack.index() == 0 and not window.isWindowModified()
+    for redo in (Qt.Key.Key_Y, Qt.Key.Key_Z):  # Ctrl+Y and Ctrl+Shift+Z both redo
+        shift = Qt.KeyboardModifier.ShiftModifier if redo == Qt.Key.Key_Z else Qt.KeyboardModifier.NoModifier
+        QTest.keyClick(edit, redo, Qt.KeyboardModifier.ControlModifier | shift)
+    assert window.model.undo_stack.index() == 2 and edit.text() == "Let's go now"
+
+
+@pytest.mark.parametrize("box", ["spin:temperature", "spin:d_model"])
+def test_ctrl_z_right_after_a_number_box_edit_undoes_it(window, box):
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    spin = window.findChild(QAbstractSpinBox, box)
+    before = window.model.document()
+    type_into(spin, "3")
+    assert not window.model.document().equals(before)
+    QTest.keyClick(spin, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the focus is still in the box
+    assert window.model.document().equals(before) and not window.isWindowModified()
+    assert spin.text() in ("1.00", "2")
