@@ -26,6 +26,8 @@ from attnviz.engine.tokenizer import check_length, check_text
 
 MATRICES = ("embeddings", "W_q", "W_k", "W_v", "W_o")
 HEAD_MATRICES = ("W_q", "W_k", "W_v")
+# The largest d_model, d_k, d_v or number of heads: larger would not fit on a screen as a table.
+MAX_DIMENSION = 4096
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,10 @@ def validate(doc: Document) -> None:
             raise AttnvizError(f"{name} has shape {w.shape}; it needs at least one head and one column")
         if w.shape[1] != d_model:
             raise AttnvizError(f"{name} has {w.shape[1]} rows but embeddings has d_model {d_model}")
+    for name, n in (("d_model", d_model), ("n_heads", doc.W_q.shape[0]), ("d_k", doc.W_q.shape[2]),
+                    ("d_v", doc.W_v.shape[2])):
+        if n > MAX_DIMENSION:
+            raise AttnvizError(f"{name} is {n}; attnviz works with at most {MAX_DIMENSION}")
     if doc.W_k.shape != doc.W_q.shape:
         raise AttnvizError(f"W_k has shape {doc.W_k.shape} but W_q has {doc.W_q.shape}")
     if doc.W_v.shape[0] != doc.W_q.shape[0]:

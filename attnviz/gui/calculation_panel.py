@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QSpinBox,
     QTextBrowser,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -61,6 +62,14 @@ _HANDING_OVER = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.SelectA
 
 
 # ---- the widget --------------------------------------------------------------
+class _PageBrowser(QTextBrowser):
+    """The page's view. Tab moves on to the next control: every number on the page is a link, and
+    stepping through them one Tab at a time took hundreds of presses to get out."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return QTextEdit.focusNextPrevChild(self, next)
+
+
 class CalculationPanel(QWidget):
     """Self-attention for the selected token and head, written out with real numbers."""
 
@@ -115,7 +124,8 @@ class CalculationPanel(QWidget):
         header.addWidget(self.precision_box)
         header.addWidget(copy)
 
-        self.text = QTextBrowser(objectName="calc:text")
+        self.text = _PageBrowser(objectName="calc:text")
+        self.text.setTabChangesFocus(True)
         self.text.setOpenLinks(False)
         self.text.setOpenExternalLinks(False)
         # Scroll bars that came and went with the page's size resized the view,

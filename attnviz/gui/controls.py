@@ -28,12 +28,35 @@ STEPS_PER_DECADE = 50
 T_MIN, T_MAX = 0.01, 100.0
 # What can be typed into the temperature box (a file may hold any temperature > 0: the box shows it as it is).
 TYPED_T_MIN, TYPED_T_MAX = 1e-6, 1e6
-# The dimension boxes show any size a file has; what can be typed is the model's to refuse (MAX_DIMENSION).
-SHOWN_DIMENSION_MAX = 99_999
 
 
-def _spin(name: str, tooltip: str, lo: int, hi: int) -> QSpinBox:
-    box = QSpinBox()
+class DimensionBox(QSpinBox):
+    """A whole number in the box's range. Every key is kept as typed (Qt dropped the key that took a
+    number past the range: 5000 became 500); what is not such a number when editing ends is named in
+    ``refused``, and the box goes back to its value."""
+
+    refused = Signal(str)
+
+    def validate(self, text: str, pos: int):
+        plain = text.strip()
+        if plain.isascii() and plain.isdigit() and self.minimum() <= int(plain) <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def fixup(self, text: str) -> str:
+        # Qt calls this when editing ends on a text validate() did not accept; it then shows the value again
+        if text.strip():
+            self.refused.emit(f"{self._label} must be a whole number from {self.minimum()} to {self.maximum()}, "
+                              f"got {text.strip()!r}")
+        return text
+
+    @property
+    def _label(self) -> str:
+        return self.objectName().removeprefix("spin:").replace("heads", "number of heads")
+
+
+def _spin(name: str, tooltip: str, lo: int, hi: int) -> DimensionBox:
+    box = DimensionBox()
     box.setObjectName(name)
     box.setRange(lo, hi)
     box.setToolTip(tooltip)
@@ -54,11 +77,9 @@ class DimensionControls(QWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model, self.view = model, view
-        self.d_model = _spin("spin:d_model", f"d_model: length of each token vector (1 to {MAX_DIMENSION})", 1,
-                             SHOWN_DIMENSION_MAX)
-        self.d_k = _spin("spin:d_k", f"d_k = d_v: length of each query, key and value vector (1 to {MAX_DIMENSION})",
-                         1, SHOWN_DIMENSION_MAX)
-        self.n_heads = _spin("spin:heads", f"Number of attention heads (1 to {MAX_DIMENSION})", 1, SHOWN_DIMENSION_MAX)
+        self.d_model = _spin("spin:d_model", "d_model: length of each token vector", 1, MAX_DIMENSION)
+        self.d_k = _spin("spin:d_k", "d_k = d_v: length of each query, key and value vector", 1, MAX_DIMENSION)
+        self.n_heads = _spin("spin:heads", "Number of attention heads", 1, MAX_DIMENSION)
         self.head = _spin("spin:head", "Which head the tables and plots show", 1, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -73,6 +94,8 @@ class DimensionControls(QWidget):
         self.d_k.valueChanged.connect(lambda n: self._resize(d_k=n, d_v=n))
         self.n_heads.valueChanged.connect(lambda n: self._resize(n_heads=n))
         self.head.valueChanged.connect(lambda n: view.set_head(n - 1))
+        for box in (self.d_model, self.d_k, self.n_heads, self.head):
+            box.refused.connect(self._refused)
         model.structureChanged.connect(self.sync)
         model.documentReset.connect(self.sync)
         view.headChanged.connect(self.sync)
@@ -89,6 +112,10 @@ class DimensionControls(QWidget):
         self.head.setMaximum(m.n_heads)
         self.head.setValue(self.view.head + 1)
         self.head.blockSignals(blocked)
+
+    def _refused(self, message: str) -> None:
+        if self.error:
+            self.error(message)
 
     def _resize(self, **dims: int) -> None:
         try:

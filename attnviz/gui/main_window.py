@@ -190,6 +190,9 @@ class MainWindow(QMainWindow):
         if isinstance(widget, LazyView):
             # a tab brought to the front is not "shown" again: catch up here
             dock.visibilityChanged.connect(lambda visible, w=widget: visible and w.ensure_fresh())
+        # A dock behind another's tab stays "visible", moved off the window: Tab would take the
+        # keyboard focus into it, out of sight. Its contents take no focus until its tab is current.
+        dock.visibilityChanged.connect(widget.setEnabled)
         self.addDockWidget(area, dock)
         self.docks[key] = dock
         return dock

@@ -142,6 +142,10 @@ class MatrixView(QTableView):
         self.verticalHeader().setMinimumWidth(48)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
+        # Tab leaves the table for the next control (the arrow keys move between cells): from cell
+        # to cell, Tab never got out of a table of hundreds of cells, and the rest of the window
+        # was out of the keyboard's reach
+        self.setTabKeyNavigation(False)
         table.editRejected.connect(self._explain_refusal)
 
     def table(self) -> _NumberTable:

@@ -20,14 +20,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from attnviz.engine import AttentionResult, AttnvizError, Config, Document, causal_mask, forward
-from attnviz.engine.document import HEAD_MATRICES, MATRICES
+from attnviz.engine.document import HEAD_MATRICES, MATRICES, MAX_DIMENSION
 from attnviz.engine.embedding import unknown_word_vector
 from attnviz.engine.resize import FILLS, new_values, resize_document
 from attnviz.engine.tokenizer import check_length, vocab_key
 from attnviz.model import commands
 
-# Larger would not fit on a screen as a table, and a resize allocates H·d_model·d_k cells.
-MAX_DIMENSION = 4096
 # What a resize may make one matrix hold (32 MB of float64): past it, filling the matrices
 # alone would hold the window up for seconds, and 4096 in every box asks for 512 GiB.
 MAX_NUMBERS = 2**22

@@ -285,3 +285,16 @@ def test_equals_is_bit_exact_for_signed_zero():
     b = Document(**parts(embeddings=-np.zeros((3, D_MODEL))))
     assert np.signbit(b.embeddings).all() and not np.signbit(a.embeddings).any()
     assert not a.equals(b)
+
+
+@pytest.mark.parametrize(("shape", "name"), [((1, 4097, 1), "d_model"), ((4097, 1, 1), "n_heads"),
+                                             ((1, 1, 4097), "d_k")])
+def test_dimensions_past_what_attnviz_works_with_are_named(shape, name):
+    from attnviz.engine.document import MAX_DIMENSION
+
+    h, d_model, d_k = shape
+    w = np.zeros((h, d_model, d_k))
+    with pytest.raises(AttnvizError, match=f"{name} is 4097; attnviz works with at most {MAX_DIMENSION}"):
+        Document(vocab=("a",), embeddings=np.zeros((1, d_model)), W_q=w, W_k=w, W_v=w)
+    ok = np.zeros((1, MAX_DIMENSION, 1))
+    assert Document(vocab=("a",), embeddings=np.zeros((1, MAX_DIMENSION)), W_q=ok, W_k=ok, W_v=ok).d_model == 4096

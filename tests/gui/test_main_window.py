@@ -574,16 +574,18 @@ def type_into(box, text: str) -> None:
     QTest.keyClick(box, Qt.Key.Key_Return)
 
 
-def test_dimension_boxes_show_a_files_size_and_name_what_cannot_be_typed(window):
-    doc = load_example("lets-go")
-    wide = np.zeros((len(doc.vocab), 5000))
-    window.model.load(doc.replace(embeddings=wide, W_q=np.zeros((1, 5000, 2)), W_k=np.zeros((1, 5000, 2)),
-                                  W_v=np.zeros((1, 5000, 2))))
-    boxes = window.dimensions
-    assert boxes.d_model.value() == 5000  # as the file has it, not cut to what can be typed
-    type_into(boxes.d_k, "4097")
-    assert window.model.d_k == 2 and boxes.d_k.value() == 2
-    assert "from 1 to 4096" in window.statusBar().currentMessage()
+@pytest.mark.parametrize(("box", "typed"), [("spin:d_model", "5000"), ("spin:d_k", "4097"), ("spin:heads", "0"),
+                                           ("spin:d_model", "abc"), ("spin:heads", "2.5"), ("spin:head", "3")])
+def test_a_dimension_that_cannot_be_typed_is_named_not_cut(window, box, typed):
+    """Qt dropped the key that took a number past the range: 5000 became 500, and d_model was resized to it."""
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    spin = window.findChild(QAbstractSpinBox, box)
+    before, value = window.model.document(), spin.value()
+    type_into(spin, typed)
+    assert window.model.document().equals(before) and spin.value() == value and window.view.head == 0
+    message = window.statusBar().currentMessage()
+    assert "must be a whole number from 1 to" in message and repr(typed) in message
 
 
 def test_a_resize_too_large_for_memory_is_named_and_the_boxes_stay_true(window):
@@ -645,3 +647,29 @@ def test_ctrl_z_right_after_a_number_box_edit_undoes_it(window, box):
     QTest.keyClick(spin, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the focus is still in the box
     assert window.model.document().equals(before) and not window.isWindowModified()
     assert spin.text() in ("1.00", "2")
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Tab, Qt.Key.Key_Backtab])
+def test_tab_goes_round_every_control_on_screen_and_back(window, qtbot, key):
+    """Tab stuck in the tables (cell to cell) and in the calculation page (link to link), and went into the
+    docks behind other docks' tabs, out of sight: Digits and Copy could not be reached from the keyboard."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtTest import QTest
+
+    window.activateWindow()
+    window.sentence_edit.setFocus()
+    qtbot.waitUntil(window.sentence_edit.hasFocus)
+    visited = []
+    for _ in range(60):
+        QTest.keyClick(QApplication.focusWidget(), key)
+        focus = QApplication.focusWidget()
+        if focus is window.sentence_edit:
+            break
+        where = QRect(focus.mapTo(window, QPoint(0, 0)), focus.size())
+        assert window.rect().intersects(where), f"{focus.objectName()} has the focus out of sight"
+        assert focus not in visited, f"Tab stays in {focus.objectName()}"  # one stop per control
+        visited.append(focus)
+    else:
+        pytest.fail("Tab did not come back to the sentence box")
+    names = {w.objectName() for w in visited}
+    assert {"calc:precision", "calc:copy", "calc:text", "table:embeddings", "spin:temperature"} <= names
