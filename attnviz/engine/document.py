@@ -48,7 +48,7 @@ class Config:
         except OverflowError:  # an int too large for a float
             valid = False
         if not valid:
-            raise AttnvizError(f"config.temperature must be a finite number > 0, got {_short(t)}")
+            raise AttnvizError(f"config.temperature must be a finite number > 0, got {short_repr(t)}")
         object.__setattr__(self, "temperature", float(t))
         if self.positional_encoding not in KINDS:
             raise AttnvizError(
@@ -69,7 +69,7 @@ class Config:
         return cls(**data)
 
 
-def _short(value: Any, limit: int = 40) -> str:
+def short_repr(value: Any, limit: int = 40) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from attnviz.engine import atomic
-from attnviz.engine.document import HEAD_MATRICES, MATRICES, Config, Document, as_heads
+from attnviz.engine.document import HEAD_MATRICES, MATRICES, Config, Document, as_heads, short_repr
 from attnviz.engine.errors import AttnvizError, one_line
 
 FORMATS = (".json", ".npz", ".safetensors")
@@ -170,9 +170,11 @@ def _check_format(value: Any) -> None:
 
 def _check_version(value: Any) -> None:
     if isinstance(value, str) and value.isdecimal():
+        if len(value) > 20:  # no int() of thousands of digits (Python refuses past 4300)
+            raise AttnvizError(f"version {short_repr(value)} is not supported; this attnviz reads version {VERSION}")
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise AttnvizError(f"version must be a whole number, got {value!r}")
+        raise AttnvizError(f"version must be a whole number, got {short_repr(value)}")
     if value != VERSION:
         raise AttnvizError(f"version {value} is not supported; this attnviz reads version {VERSION}")
 
@@ -300,7 +302,9 @@ def _parse_json(text: str, what: str) -> Any:
         raise AttnvizError(f"{what} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
     except RecursionError:
         raise AttnvizError(f"{what} is nested too deeply") from None
-    except ValueError as e:  # e.g. an integer literal over Python's 4300-digit limit
+    except ValueError as e:
+        if "integer string conversion" in str(e):  # Python's own words name its setting, not the file
+            raise AttnvizError(f"{what} has a whole number of more than 4300 digits") from None
         raise AttnvizError(f"{what} is not valid JSON: {e}") from None
 
 
@@ -386,7 +390,11 @@ def _npz_field(key: str, a: np.ndarray) -> Any:
         if a.dtype.kind not in "Ui" or a.ndim != 0:
             raise AttnvizError(f"{key} must be a single string (0-d array), got dtype {a.dtype} with shape {a.shape}")
         value = a.item()
-        return _parse_json(value, "config") if key == "config" else value
+        if key == "config":
+            if not isinstance(value, str):
+                raise AttnvizError(f"config must be JSON text (a 0-d string array), got the number {value!r}")
+            return _parse_json(value, "config")
+        return value
     return a
 
 

@@ -10,7 +10,7 @@ from attnviz.engine import AttnvizError
 MINUS = "−"  # U+2212: the typographic minus, which a person may paste back in
 # What a person may type in a cell: plain decimal or scientific notation, ASCII digits only
 # (no "1,000", "1_000" or full-width digits, which float() would read in surprising ways).
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 # Past this the fixed-point form is longer than it is useful.
 _SCIENTIFIC_FROM = 1e6
 

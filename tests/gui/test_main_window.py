@@ -90,7 +90,7 @@ def test_editing_a_weight_cell_updates_the_heatmaps_as_the_formula_says(window, 
     assert table.data(table.index(0, 1)) == "1.50"
 
 
-@pytest.mark.parametrize("text", ["abc", "nan", "inf", "1e999", "", "--1"])
+@pytest.mark.parametrize("text", ["abc", "nan", "inf", "1e999", "", "--1", "\u0663", "\uff11.5", "1,000"])
 def test_invalid_cell_text_is_refused_and_explained(window, qtbot, text):
     table = window.tables["W_k"].model()
     before = window.model.document()
