@@ -57,6 +57,7 @@ from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
 MAX_RECENT = 8
+PICTURE_FILTERS = {"PNG image (*.png)": ".png", "SVG drawing (*.svg)": ".svg"}
 FILE_FILTERS = "attnviz weights (*.json *.npz *.safetensors);;JSON (*.json);;NumPy (*.npz);;safetensors (*.safetensors)"
 SAVE_FILTERS = {"JSON (*.json)": ".json", "NumPy (*.npz)": ".npz", "safetensors (*.safetensors)": ".safetensors"}
 DEFAULT_EXAMPLE = "lets-go"
@@ -575,10 +576,17 @@ class MainWindow(QMainWindow):
                                                 self.export_calculation))
         self.export_menu.addAction(self._action("export:window", "Whole &Window as PNG…", self.export_window))
 
-    def _ask_export_path(self, title: str, name: str, filters: str) -> Path | None:
+    def _ask_export_path(self, title: str, name: str, filters: dict[str, str]) -> Path | None:
+        """A path from the save dialog; a name without one of the ``filters``' suffixes (filter → suffix)
+        gets the chosen filter's, as Save As does."""
         folder = self._path.parent if self._path else Path.home()
-        path, _filter = QFileDialog.getSaveFileName(self, title, str(folder / name), filters)
-        return Path(path) if path else None
+        path, chosen = QFileDialog.getSaveFileName(self, title, str(folder / name), ";;".join(filters))
+        if not path:
+            return None
+        path = Path(path)
+        if path.suffix.lower() not in filters.values():
+            path = path.with_name(path.name + filters.get(chosen, next(iter(filters.values()))))
+        return path
 
     def _export(self, path: Path | None, write) -> bool:
         if path is None:
@@ -586,8 +594,9 @@ class MainWindow(QMainWindow):
         try:
             write(path)
         except AttnvizError as e:
-            QMessageBox.critical(self, "Could not export", str(e))
-            self.show_error_in_status(str(e))
+            message = str(e) if path.name in str(e) else f"{path.name}: {e}"
+            QMessageBox.critical(self, "Could not export", message)
+            self.show_error_in_status(message)
             return False
         self.statusBar().showMessage(f"Exported {path.name}", 4000)
         return True
@@ -597,12 +606,12 @@ class MainWindow(QMainWindow):
                   "output": self.output, "lines": self.lines, "pe": self.pe}[key]
         if hasattr(widget, "ensure_fresh"):
             widget.ensure_fresh()  # a panel in a background tab may be stale
-        path = self._ask_export_path("Export picture", f"{key}.png", "PNG image (*.png);;SVG drawing (*.svg)")
+        path = self._ask_export_path("Export picture", f"{key}.png", PICTURE_FILTERS)
         return self._export(path, lambda p: export_plot(widget, p))
 
     def export_csv(self, name: str) -> bool:
         matrix, rows, cols = self.matrix_for_export(name)
-        path = self._ask_export_path("Export matrix", f"{name}.csv", "CSV (*.csv)")
+        path = self._ask_export_path("Export matrix", f"{name}.csv", {"CSV (*.csv)": ".csv"})
         return self._export(path, lambda p: export_matrix_csv(p, matrix, rows, cols))
 
     def matrix_for_export(self, name: str):
@@ -615,19 +624,21 @@ class MainWindow(QMainWindow):
             return r.output, tokens, [f"y{j}" for j in range(r.output.shape[1])]
         table = self.tables[name].table()
         values = table.values()
+        if name == "embeddings":  # the tokens themselves, not the table's numbered, shortened, marked labels
+            return values, tokens, [str(table.headerData(j, Qt.Orientation.Horizontal))
+                                    for j in range(values.shape[1])]
         rows = [str(table.headerData(i, Qt.Orientation.Vertical)) for i in range(values.shape[0])]
         cols = [str(table.headerData(j, Qt.Orientation.Horizontal)) for j in range(values.shape[1])]
         return values, rows, cols
 
     def export_calculation(self) -> bool:
-        path = self._ask_export_path("Export calculation", "calculation.md", "Markdown (*.md);;Plain text (*.txt)")
-        if path is not None and path.suffix.lower() not in (".md", ".txt"):
-            path = path.with_name(path.name + ".md")
+        path = self._ask_export_path("Export calculation", "calculation.md",
+                                     {"Markdown (*.md)": ".md", "Plain text (*.txt)": ".txt"})
         return self._export(path, lambda p: export_text(
             p, self.calculation.to_plain_text() if p.suffix.lower() == ".txt" else self.calculation.to_markdown()))
 
     def export_window(self) -> bool:
-        path = self._ask_export_path("Export window", "attnviz.png", "PNG image (*.png)")
+        path = self._ask_export_path("Export window", "attnviz.png", {"PNG image (*.png)": ".png"})
         return self._export(path, lambda p: export_plot(self, p))
 
     def restore_layout(self) -> None:

@@ -196,3 +196,33 @@ def test_a_right_click_on_a_plot_or_a_colour_bar_opens_no_menu_and_keeps_its_col
         QApplication.processEvents()
         assert [w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible()] == [], name
     assert all(image.lut is lut for image, lut in tables)
+
+
+@pytest.mark.parametrize(("export", "typed", "chosen", "written"), [
+    ("picture", "scores", "SVG drawing (*.svg)", "scores.svg"),
+    ("picture", "scores", "", "scores.png"),
+    ("csv", "weights", "CSV (*.csv)", "weights.csv"),
+    ("calculation", "calc", "Plain text (*.txt)", "calc.txt"),
+    ("window", "shot", "PNG image (*.png)", "shot.png"),
+    ("picture", "scores.final", "PNG image (*.png)", "scores.final.png"),
+])
+def test_an_export_named_without_its_extension_gets_the_chosen_ones(window, dialogs, tmp_path, export, typed, chosen,
+                                                                      written):
+    """A picture named 'scores' was refused, and a CSV named 'weights' was written without .csv."""
+    dialogs.answer("getSaveFileName", (str(tmp_path / typed), chosen))
+    run = {"picture": lambda: window.export_picture("scores"), "csv": lambda: window.export_csv("weights"),
+           "calculation": window.export_calculation, "window": window.export_window}[export]
+    assert run()
+    assert [p.name for p in tmp_path.iterdir()] == [written]
+    assert not dialogs.texts("critical")
+
+
+def test_embeddings_export_with_the_tokens_as_row_labels(window, dialogs, tmp_path):
+    """The rows were the table's labels: numbered, shortened past the column width, marked * when unknown."""
+    window.sentence_edit.setText("")
+    window.model.set_sentence("supercalifragilisticexpialidocious , go")
+    path = tmp_path / "e.csv"
+    dialogs.answer("getSaveFileName", (str(path), ""))
+    assert window.export_csv("embeddings")
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert [row[0] for row in rows[1:]] == ["supercalifragilisticexpialidocious", ",", "go"]
