@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import NamedTuple
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 
 from attnviz.gui.calculation_page import Page, Run
@@ -55,6 +56,9 @@ def _run_lens(runs: list[Run]) -> list[int]:
 def _block_formats() -> dict[str, QTextBlockFormat]:
     def block(top: float, bottom: float, keep_lines: bool = False) -> QTextBlockFormat:
         f = QTextBlockFormat()
+        # English prose: a line that starts with a Hebrew or Arabic token still runs left to right
+        # (Qt would take the direction from the line's first letter)
+        f.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         f.setTopMargin(top)
         f.setBottomMargin(bottom)
         f.setNonBreakableLines(keep_lines)

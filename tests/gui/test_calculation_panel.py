@@ -694,3 +694,21 @@ def test_a_word_with_the_same_vector_as_the_one_it_replaces_renames_the_key_tabl
     assert after["k_all"] == before["k_all"] and after["v_all"] == before["v_all"]
     rows = [ln for ln in sections(text)[2] if ln.startswith("#2")]
     assert rows and all(b in row for row in rows)
+
+
+def test_lines_that_start_with_a_right_to_left_word_still_run_left_to_right(qtbot):
+    """'שלום is not in vocabulary' was laid out right to left, as '.is not in vocabulary: … שלום'."""
+    from PySide6.QtCore import Qt
+
+    from attnviz.engine.examples import load_example
+
+    _model, _view, panel = make_panel(qtbot, load_example("lets-go").replace(sentence="שלום مرحبا go"), show=True)
+    panel.regenerate()
+    document = panel.text.document()
+    block, lines = document.begin(), []
+    while block.isValid():
+        lines.append((block.text(), block.textDirection()))
+        block = block.next()
+    starts_rtl = [text for text, _ in lines if text.strip("\xa0")[:1] in ("ש", "م")]  # (a chip's spaces)
+    assert starts_rtl  # the case is there: a line opening with the token
+    assert all(direction == Qt.LayoutDirection.LeftToRight for _, direction in lines)
