@@ -182,10 +182,10 @@ class MatrixView(QTableView):
             menu.addAction(action)
         if index.isValid():
             menu.addSeparator()
-            row = QAction(f"Fill row {index.row()}…", menu)
+            row = QAction(f"Fill {self._line_name(index.row(), None)}…", menu)
             row.setObjectName("fill:row")
             row.triggered.connect(lambda: self._fill_line(index.row(), None))
-            col = QAction(f"Fill column {index.column()}…", menu)
+            col = QAction(f"Fill {self._line_name(None, index.column())}…", menu)
             col.setObjectName("fill:column")
             col.triggered.connect(lambda: self._fill_line(None, index.column()))
             menu.addActions([row, col])
@@ -204,9 +204,15 @@ class MatrixView(QTableView):
         except AttnvizError as e:
             self.message.emit(str(e))
 
+    def _line_name(self, row: int | None, col: int | None) -> str:
+        """A row or column as its header names it ("row x₁", "column q₂"): the headers count from 1."""
+        if row is not None:
+            return f"row {self.table().headerData(row, Qt.Orientation.Vertical)}"
+        return f"column {self.table().headerData(col, Qt.Orientation.Horizontal)}"
+
     def _fill_line(self, row: int | None, col: int | None) -> None:
         table = self.table()
-        what = f"row {row}" if row is not None else f"column {col}"
+        what = self._line_name(row, col)
         value, ok = QInputDialog.getDouble(self, "Fill", f"Value for every cell of {what}:", 0.0, -1e6, 1e6, 4)
         if not ok:
             return

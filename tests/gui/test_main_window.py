@@ -328,9 +328,13 @@ def test_the_embeddings_table_has_the_fill_menu_too(window, qtbot, dialogs):
 def test_fill_row_of_a_weight_matrix(window, dialogs):
     view = window.tables["W_v"]
     dialogs.answer("getDouble", (-1.5, True))
-    next(a for a in view.build_menu(view.model().index(1, 0)).actions() if a.objectName() == "fill:row").trigger()
+    actions = {a.objectName(): a for a in view.build_menu(view.model().index(1, 0)).actions()}
+    # the menu names the row and column as their headers do, counting from 1 (it said "row 1", "column 0")
+    assert (actions["fill:row"].text(), actions["fill:column"].text()) == ("Fill row x₂…", "Fill column v₁…")
+    actions["fill:row"].trigger()
     np.testing.assert_array_equal(window.model.document().W_v[0, 1], [-1.5, -1.5])
     assert dialogs.names() == ["getDouble"]
+    assert window.undo_action.text() == "&Undo Fill W_v row x₂"
 
 
 def test_hovering_a_weights_cell_describes_it(window):
