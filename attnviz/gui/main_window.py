@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self._use_settings = use_settings
         if use_settings:
             self.read_settings()
+            if self._path is not None:  # opened as `attnviz FILE`: as recent as File ▸ Open would make it
+                self._add_recent(self._path)
 
     # ---- layout -----------------------------------------------------------
     def _keep_frames(self) -> None:

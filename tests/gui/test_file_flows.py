@@ -208,6 +208,15 @@ def test_geometry_precision_and_recent_files_survive_a_restart(qtbot, dialogs, p
     assert QSettings().value("precision") in (4, "4")
 
 
+def test_a_file_opened_from_the_command_line_joins_the_recent_files(qtbot, pizza_file):
+    from attnviz.engine import weightsfile as wf
+
+    window = MainWindow(wf.load(pizza_file), path=pizza_file)  # as `attnviz FILE` makes it
+    qtbot.addWidget(window)
+    assert window.recent_files()[0] == str(pizza_file.resolve())
+    window.model.undo_stack.setClean()
+
+
 def test_keyboard_shortcuts_are_the_standard_ones(window):
     from PySide6.QtGui import QKeySequence
 
