@@ -276,7 +276,9 @@ def step_qkv(ctx: Context) -> Step:
     r, doc, h, i = ctx.r, ctx.doc, ctx.head, ctx.i
     x = r.x[i]
     blocks: list[Block] = [Para(["The token's vector x is multiplied by three weight matrices. "
-                                 "Each component is a dot product of x with one column."])]
+                                 "Each component is a dot product of x with one column. The numbers are shown "
+                                 "rounded (Digits, above); each result is worked out from the full values, so "
+                                 "its last digit may differ from what the rounded ones give."])]
     for name, W, out in (("q", doc.W_q, r.q), ("k", doc.W_k, r.k), ("v", doc.W_v, r.v)):
         wname = "W_" + name
         rows = []

@@ -712,3 +712,13 @@ def test_lines_that_start_with_a_right_to_left_word_still_run_left_to_right(qtbo
     starts_rtl = [text for text, _ in lines if text.strip("\xa0")[:1] in ("ש", "م")]  # (a chip's spaces)
     assert starts_rtl  # the case is there: a line opening with the token
     assert all(direction == Qt.LayoutDirection.LeftToRight for _, direction in lines)
+
+
+def test_the_page_says_its_results_come_from_the_full_values_not_the_rounded_ones(qtbot):
+    """'(−0.36)·3.00 = −1.07' looks wrong unless the page says why: the factors shown are rounded."""
+    from attnviz.engine.examples import load_example
+
+    _model, _view, panel = make_panel(qtbot, load_example("pizza"), show=True)
+    panel.regenerate()
+    text = " ".join(panel.to_plain_text().split())
+    assert "shown rounded (Digits, above); each result is worked out from the full values" in text
