@@ -269,7 +269,8 @@ class CachedAxisItem(MarginBounds, pg.AxisItem):
                 rect = QRectF(x - width / 2.0, tick_stop + text_offset, width, height)
             if clip & rect == rect:
                 text_specs.append((rect, flags, text))
-        self._updateMaxTextSize(thickness)
+        if tick_specs:  # no labels at all (no tokens): keep the room for them, so the plot does not jump
+            self._updateMaxTextSize(thickness)
         return (self.pen(), span[0], span[1]), tick_specs, text_specs
 
     # Qt asks for the bounds several times an item a paint (sixty times an edit

@@ -58,6 +58,7 @@ class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
         self.numbers = PlotTexts(_label_font(), anchor=(0.5, 1.0), lift=4.0)
         plot.addItem(self.numbers, ignoreBounds=True)
         cache_title(plot)
+        plot.getAxis("bottom").setTicks([[]])  # token names only: never pyqtgraph's own 0.2 … 0.8
         self._ticks: list[tuple[int, str]] = []
         self._tokens: tuple[str, ...] = ()
         self._coloured_for: tuple[bool, ...] | None = None  # the mask (per bar) the bars were coloured for
@@ -82,6 +83,8 @@ class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
             self._coloured_for = ()
             self._set_title("Type a sentence to see its weights")
             self._show_numbers([], [])
+            self._tokens = ()
+            self._set_ticks()
             return
         w = r.weights[h, i]
         masked = self.model.masked()[i]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect, QUrl
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 
 
 def test_every_panel_is_in_the_window(window):
@@ -226,3 +227,31 @@ def test_embeddings_export_with_the_tokens_as_row_labels(window, dialogs, tmp_pa
     assert window.export_csv("embeddings")
     rows = list(csv.reader(path.open(encoding="utf-8")))
     assert [row[0] for row in rows[1:]] == ["supercalifragilisticexpialidocious", ",", "go"]
+
+
+def test_the_bar_chart_of_an_empty_sentence_has_no_made_up_ticks(window, qtbot):
+    """With no tokens the bar chart's x axis showed pyqtgraph's own 0.2 … 0.8, which mean nothing here."""
+    axis = window.selected.getPlotItem().getAxis("bottom")  # its ticks as given (pyqtgraph's own when None)
+    window.model.set_sentence("")
+    window.model.flush()
+    window.selected.ensure_fresh()
+    assert axis._tickLevels == [[]]  # explicit: no ticks at all
+    window.model.set_sentence("Let's go")
+    window.model.flush()
+    window.selected.ensure_fresh()
+    assert [text for _x, text in axis._tickLevels[0]] == ["Let's", "go"]
+    from attnviz.engine.examples import load_example
+    from attnviz.gui.main_window import MainWindow
+
+    empty = MainWindow(load_example("lets-go").replace(sentence=""), use_settings=False)  # empty from the start
+    qtbot.addWidget(empty)
+    empty.selected.ensure_fresh()
+    empty_axis = empty.selected.getPlotItem().getAxis("bottom")
+    assert empty_axis._tickLevels == [[]]
+    for w in (window, empty):
+        w.show()
+        for _ in range(2):  # a paint lays the axes out, and the layout follows in the next turn
+            w.grab()
+            QApplication.processEvents()
+    # and the axis keeps the room for labels: the chart does not grow over it (its 0 was cut off)
+    assert empty_axis.height() == axis.height() > 10
