@@ -8,6 +8,7 @@ mutates itself outside a command, so the undo stack sees every change.
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 CELL_ID = 1
 SENTENCE_ID = 2
 OPTION_ID = 3
+# Typing after a pause this long (seconds) is a new undo step: Ctrl+Z takes back the last burst, not the sentence.
+TYPING_PAUSE_S = 2.0
+_now = time.monotonic  # (tests put a clock of their own here)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -56,19 +60,20 @@ class SetCell(QUndoCommand):
 
 
 class SetSentence(QUndoCommand):
-    """The sentence; a run of typing merges into one step."""
+    """The sentence; a run of typing merges into one step, until a pause of TYPING_PAUSE_S."""
 
     def __init__(self, model: DocumentModel, text: str) -> None:
         super().__init__("Edit sentence")
         self.model, self.old, self.new = model, model.sentence, text
+        self.last_edit = _now()
 
     def id(self) -> int:
         return SENTENCE_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetSentence):
+        if not isinstance(other, SetSentence) or other.last_edit - self.last_edit >= TYPING_PAUSE_S:
             return False
-        self.new = other.new
+        self.new, self.last_edit = other.new, other.last_edit
         self.setObsolete(self.new == self.old)
         return True
 

@@ -484,6 +484,23 @@ def test_a_cell_back_at_minus_zero_is_not_where_it_started(model):
     assert not model.undo_stack.isClean()
 
 
+def test_typing_after_a_pause_is_a_step_of_its_own(model, monkeypatch):
+    from attnviz.model import commands
+
+    clock = [100.0]
+    monkeypatch.setattr(commands, "_now", lambda: clock[0])
+    original = model.sentence
+    typing = (("the", 0.0), ("the dog", 0.5), ("the dog ate", commands.TYPING_PAUSE_S), ("the dog ate it", 1.9))
+    for text, pause in typing:
+        clock[0] += pause
+        model.set_sentence(text)
+    assert model.undo_stack.count() == 2  # "the dog", then after the pause "the dog ate it"
+    model.undo_stack.undo()
+    assert model.sentence == "the dog"
+    model.undo_stack.undo()
+    assert model.sentence == original
+
+
 def test_clean_state_after_load_and_after_undo_back(model):
     assert model.undo_stack.isClean() and model.undo_stack.count() == 0
     model.set_cell("W_q", 0, 0, 0, 5.0)
