@@ -15,6 +15,7 @@ Shapes (row-vector convention, a token is a row and we compute ``x @ W``)::
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from attnviz.engine.errors import AttnvizError
 from attnviz.engine.positional import KINDS
-from attnviz.engine.tokenizer import check_length, check_text
+from attnviz.engine.tokenizer import check_length, check_text, tokenize
 
 MATRICES = ("embeddings", "W_q", "W_k", "W_v", "W_o")
 HEAD_MATRICES = ("W_q", "W_k", "W_v")
@@ -137,6 +138,10 @@ def validate(doc: Document) -> None:
         if not isinstance(word, str) or not word or word != word.lower() or word.strip() != word:
             raise AttnvizError(f"vocab[{i}] must be a non-empty lower-case word without outer spaces, got {word!r}")
         check_text(word, f"vocab[{i}]")
+        parts = _tokens_of(word)
+        if parts != (word,):  # e.g. "new york": a sentence reads two tokens, and no token could look it up
+            raise AttnvizError(f"vocab[{i}] {word!r} is not one token (a sentence reads it as "
+                               f"{', '.join(map(repr, parts))}), so no sentence could use it")
     seen: dict[str, int] = {}
     for i, word in enumerate(doc.vocab):
         if word in seen:
@@ -185,6 +190,12 @@ def validate(doc: Document) -> None:
     if not isinstance(doc.sentence, str):
         raise AttnvizError(f"sentence must be a string, got {type(doc.sentence).__name__}")
     check_length(doc.sentence)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens_of(word: str) -> tuple[str, ...]:
+    # every snapshot of the document is validated, an edit's too: a vocabulary is read once
+    return tuple(tokenize(word))
 
 
 def as_heads(w: Any, name: str) -> np.ndarray:

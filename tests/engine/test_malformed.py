@@ -187,6 +187,9 @@ CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("vocab-not-string", ".json", lambda: json_doc(vocab=["let's", 3]), "vocab[1] must be a string"),
     ("vocab-not-list", ".json", lambda: json_doc(vocab="let's go"), "vocab must be a list"),
     ("vocab-upper-case", ".json", lambda: json_doc(vocab=["Let's", "go"]), "lower-case"),
+    ("vocab-two-words", ".json", lambda: json_doc(vocab=["let's", "new york"]),
+     "vocab[1] 'new york' is not one token (a sentence reads it as 'new', 'york')"),
+    ("vocab-word-and-comma", ".json", lambda: json_doc(vocab=["let's", "go,"]), "vocab[1] 'go,' is not one token"),
     # config, format, version, sentence
     ("temperature-hot", ".json", lambda: json_config(temperature="hot"), "config.temperature"),
     ("temperature-zero", ".json", lambda: json_config(temperature=0), "config.temperature"),

@@ -34,7 +34,10 @@ _chars = st.characters(codec="utf-8", exclude_characters="\x00")
 
 
 def _valid_word(s: str) -> bool:
-    return bool(s) and s == s.lower() and s.strip() == s
+    """What a vocabulary holds: lower-case words a sentence reads as one token."""
+    from attnviz.engine.tokenizer import tokenize
+
+    return bool(s) and s == s.lower() and s.strip() == s and tokenize(s) == [s]
 
 
 words = st.text(_chars, min_size=1, max_size=8).map(lambda s: s.strip().lower()).filter(_valid_word)
