@@ -78,7 +78,8 @@ class DimensionControls(QWidget):
         super().__init__(parent)
         self.model, self.view = model, view
         self.d_model = _spin("spin:d_model", "d_model: length of each token vector", 1, MAX_DIMENSION)
-        self.d_k = _spin("spin:d_k", "d_k = d_v: length of each query, key and value vector", 1, MAX_DIMENSION)
+        self.d_k = _spin("spin:d_k", "d_k: length of each query and key vector (and of each value vector, "
+                         "d_v, while the two are equal)", 1, MAX_DIMENSION)
         self.n_heads = _spin("spin:heads", "Number of attention heads", 1, MAX_DIMENSION)
         self.head = _spin("spin:head", "Which head the tables and plots show", 1, 1)
         layout = QHBoxLayout(self)
@@ -91,7 +92,7 @@ class DimensionControls(QWidget):
             layout.addWidget(box)
         layout.addStretch(1)
         self.d_model.valueChanged.connect(lambda n: self._resize(d_model=n))
-        self.d_k.valueChanged.connect(lambda n: self._resize(d_k=n, d_v=n))
+        self.d_k.valueChanged.connect(self._resize_d_k)
         self.n_heads.valueChanged.connect(lambda n: self._resize(n_heads=n))
         self.head.valueChanged.connect(lambda n: view.set_head(n - 1))
         for box in (self.d_model, self.d_k, self.n_heads, self.head):
@@ -116,6 +117,13 @@ class DimensionControls(QWidget):
     def _refused(self, message: str) -> None:
         if self.error:
             self.error(message)
+
+    def _resize_d_k(self, n: int) -> None:
+        # d_v follows d_k while they are equal (the usual head); a file's own d_v is left alone
+        if self.model.d_v == self.model.d_k:
+            self._resize(d_k=n, d_v=n)
+        else:
+            self._resize(d_k=n)
 
     def _resize(self, **dims: int) -> None:
         try:

@@ -677,3 +677,14 @@ def test_tab_goes_round_every_control_on_screen_and_back(window, qtbot, key):
         pytest.fail("Tab did not come back to the sentence box")
     names = {w.objectName() for w in visited}
     assert {"calc:precision", "calc:copy", "calc:text", "table:embeddings", "spin:temperature"} <= names
+
+
+def test_the_d_k_box_leaves_a_files_own_d_v_alone(window):
+    """d_v follows d_k while they are equal; a file with d_v ≠ d_k had its W_v resized behind the user's back."""
+    type_into(window.dimensions.d_k, "3")
+    assert window.model.d_k == window.model.d_v == 3
+    window.model.resize(d_v=5)
+    before = window.model.document().W_v.copy()
+    type_into(window.dimensions.d_k, "4")
+    assert (window.model.d_k, window.model.d_v) == (4, 5)
+    np.testing.assert_array_equal(window.model.document().W_v, before)
