@@ -254,7 +254,9 @@ class MainWindow(QMainWindow):
         self.undo_action.setShortcuts(K.Undo)  # every binding of the platform (Redo: Ctrl+Y and Ctrl+Shift+Z)
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setObjectName("action:redo")
-        self.redo_action.setShortcuts(K.Redo)
+        # the platform's keys, and both common ones everywhere (X11's list has no Ctrl+Y, Windows' puts it first)
+        redo_keys = [*QKeySequence.keyBindings(K.Redo), QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+        self.redo_action.setShortcuts(list(dict.fromkeys(redo_keys)))
         self.randomize_action = self._action(
             "randomize", "Randomi&ze Weights…", self.randomize, None, "Seeded random values for W_q, W_k, W_v and W_o"
         )

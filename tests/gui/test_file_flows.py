@@ -224,6 +224,9 @@ def test_keyboard_shortcuts_are_the_standard_ones(window):
     assert window.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert window.save_as_action.shortcut() == QKeySequence(QKeySequence.StandardKey.SaveAs)
     assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    redo = window.redo_action.shortcuts()  # the platform's, and Ctrl+Shift+Z and Ctrl+Y on every platform
+    assert set(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)) <= set(redo)
+    assert {QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")} <= set(redo) and len(redo) == len(set(redo))
     for name in ("open", "save", "saveAs", "undo", "redo"):
         assert window.findChild(type(window.open_action), f"action:{name}") is not None
 

@@ -569,6 +569,14 @@ def test_chips_wrap_to_the_width_and_ask_for_the_height_they_need(window, qtbot)
     assert chips.heightForWidth(100_000) == int(line + 0.999)  # one line when wide enough
 
 
+def active(window, qtbot):
+    """The window, active: on a real window system a new window need not be."""
+    window.activateWindow()
+    window.raise_()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    return window
+
+
 def type_into(box, text: str) -> None:
     from PySide6.QtTest import QTest
 
@@ -623,6 +631,7 @@ def test_ctrl_z_in_the_sentence_box_undoes_the_document_not_the_boxs_text(window
     """The box's own undo used to retype the sentence as a new edit: a step that changed nothing, and [*]."""
     from PySide6.QtTest import QTest
 
+    active(window, qtbot)  # the window's shortcuts work in the active window only
     edit = window.sentence_edit
     window.tables["W_q"].model().setData(window.tables["W_q"].model().index(0, 0), "0.5", Qt.ItemDataRole.EditRole)
     edit.setFocus()
@@ -640,10 +649,11 @@ def test_ctrl_z_in_the_sentence_box_undoes_the_document_not_the_boxs_text(window
 
 
 @pytest.mark.parametrize("box", ["spin:temperature", "spin:d_model"])
-def test_ctrl_z_right_after_a_number_box_edit_undoes_it(window, box):
+def test_ctrl_z_right_after_a_number_box_edit_undoes_it(window, qtbot, box):
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QAbstractSpinBox
 
+    active(window, qtbot)
     spin = window.findChild(QAbstractSpinBox, box)
     before = window.model.document()
     type_into(spin, "3")
@@ -660,7 +670,7 @@ def test_tab_goes_round_every_control_on_screen_and_back(window, qtbot, key):
     from PySide6.QtCore import QPoint, QRect
     from PySide6.QtTest import QTest
 
-    window.activateWindow()
+    active(window, qtbot)
     window.sentence_edit.setFocus()
     qtbot.waitUntil(window.sentence_edit.hasFocus)
     visited = []
