@@ -170,6 +170,19 @@ def test_compute_empty_sentence():
     assert [h["weights"] for h in out["heads"]] == [[], []]
 
 
+def test_compute_takes_a_file_past_what_the_window_shows_and_the_window_names_why_not(tmp_path):
+    """5000 columns are past the window's tables (4096), not past the engine: compute works, the window says why not."""
+    w = np.zeros((1, 5000, 1))
+    path = tmp_path / "wide.npz"
+    save(Document(vocab=("a",), embeddings=np.zeros((1, 5000)), W_q=w, W_k=w, W_v=w, sentence="a a"), path)
+    out = compute(path)
+    assert out["tokens"] == ["a", "a"] and len(out["x"][0]) == 5000
+    proc = attnviz(path, "--screenshot", tmp_path / "wide.png", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"{ERROR_PREFIX}d_model is 5,000; the window works with at most 4,096 " \
+        "(attnviz compute and convert take any size)"
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_compute_random_documents_in_every_format(tmp_path, seed):
     doc = random_document(seed)
@@ -476,6 +489,33 @@ def test_a_bug_during_a_screenshot_exits_1_with_one_line_and_no_dialog(tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "Unexpected error: RuntimeError: a bug in a paint" in proc.stderr.splitlines()[0]
+
+
+HALF_TYPED = """
+import sys
+from PySide6.QtTest import QTest
+from attnviz.gui.app import application
+from attnviz.gui.main_window import MainWindow
+app = application()
+w = MainWindow(use_settings=False)
+w.show()
+app.processEvents()
+box = w.dimensions.d_model if sys.argv[1] == "d_model" else w.options.temperature
+box.setFocus()
+box.selectAll()
+QTest.keyClicks(box.lineEdit(), "abc")  # no Enter: still being typed when Python exits
+w.model.undo_stack.setClean()
+"""
+
+
+@pytest.mark.parametrize("box", ["d_model", "temperature"])
+def test_a_number_left_half_typed_at_exit_prints_nothing(tmp_path, box):
+    """Qt checks the box's text once more as the window goes; the message went to a window already deleted."""
+    env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", HALF_TYPED, box], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
 POOLED_THREADS = """

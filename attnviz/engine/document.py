@@ -15,7 +15,6 @@ Shapes (row-vector convention, a token is a row and we compute ``x @ W``)::
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +22,10 @@ import numpy as np
 
 from attnviz.engine.errors import AttnvizError
 from attnviz.engine.positional import KINDS
-from attnviz.engine.tokenizer import check_length, check_text, tokenize
+from attnviz.engine.tokenizer import check_length, check_text
 
 MATRICES = ("embeddings", "W_q", "W_k", "W_v", "W_o")
 HEAD_MATRICES = ("W_q", "W_k", "W_v")
-# The largest d_model, d_k, d_v or number of heads: larger would not fit on a screen as a table.
-MAX_DIMENSION = 4096
 
 
 @dataclass(frozen=True)
@@ -138,10 +135,6 @@ def validate(doc: Document) -> None:
         if not isinstance(word, str) or not word or word != word.lower() or word.strip() != word:
             raise AttnvizError(f"vocab[{i}] must be a non-empty lower-case word without outer spaces, got {word!r}")
         check_text(word, f"vocab[{i}]")
-        parts = _tokens_of(word)
-        if parts != (word,):  # e.g. "new york": a sentence reads two tokens, and no token could look it up
-            raise AttnvizError(f"vocab[{i}] {word!r} is not one token (a sentence reads it as "
-                               f"{', '.join(map(repr, parts))}), so no sentence could use it")
     seen: dict[str, int] = {}
     for i, word in enumerate(doc.vocab):
         if word in seen:
@@ -162,10 +155,6 @@ def validate(doc: Document) -> None:
             raise AttnvizError(f"{name} has shape {w.shape}; it needs at least one head and one column")
         if w.shape[1] != d_model:
             raise AttnvizError(f"{name} has {w.shape[1]} rows but embeddings has d_model {d_model}")
-    for name, n in (("d_model", d_model), ("n_heads", doc.W_q.shape[0]), ("d_k", doc.W_q.shape[2]),
-                    ("d_v", doc.W_v.shape[2])):
-        if n > MAX_DIMENSION:
-            raise AttnvizError(f"{name} is {n}; attnviz works with at most {MAX_DIMENSION}")
     if doc.W_k.shape != doc.W_q.shape:
         raise AttnvizError(f"W_k has shape {doc.W_k.shape} but W_q has {doc.W_q.shape}")
     if doc.W_v.shape[0] != doc.W_q.shape[0]:
@@ -190,12 +179,6 @@ def validate(doc: Document) -> None:
     if not isinstance(doc.sentence, str):
         raise AttnvizError(f"sentence must be a string, got {type(doc.sentence).__name__}")
     check_length(doc.sentence)
-
-
-@functools.lru_cache(maxsize=4096)
-def _tokens_of(word: str) -> tuple[str, ...]:
-    # every snapshot of the document is validated, an edit's too: a vocabulary is read once
-    return tuple(tokenize(word))
 
 
 def as_heads(w: Any, name: str) -> np.ndarray:

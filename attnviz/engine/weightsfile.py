@@ -42,6 +42,7 @@ import numpy as np
 from attnviz.engine import atomic
 from attnviz.engine.document import HEAD_MATRICES, MATRICES, Config, Document, as_heads, short_repr
 from attnviz.engine.errors import AttnvizError, one_line
+from attnviz.engine.tokenizer import check_text, tokenize
 
 FORMATS = (".json", ".npz", ".safetensors")
 MAX_FILE_BYTES = 512 * 1024**2
@@ -185,7 +186,19 @@ def _vocab(value: Any) -> tuple[str, ...]:
     for i, word in enumerate(value):
         if not isinstance(word, str):
             raise AttnvizError(f"vocab[{i}] must be a string, got {_json_type(word)} {word!r}")
+        _check_one_token(word, i)
     return tuple(value)
+
+
+def _check_one_token(word: str, i: int) -> None:
+    """A word a sentence reads as two tokens ("new york", "go,") could never be looked up. Checked as a
+    file is read, once per word (a document is validated at every edit: a vocabulary can be long)."""
+    check_text(word, f"vocab[{i}]")  # (tokenizing a lone surrogate would fail less clearly)
+    parts = tokenize(word)
+    if parts != [word] and word.strip() == word and word:  # (empty or spaced words get their own message)
+        shown = ", ".join(short_repr(part, 20) for part in parts[:3]) + (", …" if len(parts) > 3 else "")
+        raise AttnvizError(f"vocab[{i}] {short_repr(word)} is not one token (a sentence reads it as {shown}), "
+                           "so no sentence could use it")
 
 
 def _config(value: Any) -> Config:

@@ -38,14 +38,16 @@ class DimensionBox(QSpinBox):
     refused = Signal(str)
 
     def validate(self, text: str, pos: int):
-        plain = text.strip()
-        if plain.isascii() and plain.isdigit() and self.minimum() <= int(plain) <= self.maximum():
+        # in the box's locale, as Qt shows the number (Arabic-Indic digits under ar_EG, say)
+        value, ok = self.locale().toInt(text.strip())
+        if ok and self.minimum() <= value <= self.maximum():
             return QValidator.State.Acceptable, text, pos
         return QValidator.State.Intermediate, text, pos
 
     def fixup(self, text: str) -> str:
         # Qt calls this when editing ends on a text validate() did not accept; it then shows the value again
-        if text.strip():
+        # (a box being closed with the window is not being edited: nobody is there to read a message)
+        if text.strip() and self.isVisible():
             self.refused.emit(f"{self._label} must be a whole number from {self.minimum()} to {self.maximum()}, "
                               f"got {text.strip()!r}")
         return text
@@ -185,7 +187,7 @@ class TemperatureBox(QDoubleSpinBox):
 
     def fixup(self, text: str) -> str:
         # Qt calls this when editing ends on a text validate() did not accept; it then shows the value again
-        if text.strip():
+        if text.strip() and self.isVisible():  # (not while the window closes)
             self.refused.emit(
                 f"temperature {text.strip()!r} is not a number from {TYPED_T_MIN:g} to {TYPED_T_MAX:g} "
                 "(write e.g. 0.05 or 2.5)"

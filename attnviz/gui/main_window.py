@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSaveFile, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
-    QAbstractSpinBox,
     QButtonGroup,
     QDockWidget,
     QFileDialog,
@@ -96,7 +96,8 @@ class MainWindow(QMainWindow):
         self._keep_frames()
         # the boxes that edit the document leave Ctrl+Z to the document's history (gui/undo_keys.py)
         self.undo_keys = DocumentUndoKeys(self)
-        self.undo_keys.watch(self.sentence_edit, *self.findChildren(QAbstractSpinBox))
+        d, o = self.dimensions, self.options
+        self.undo_keys.watch(self.sentence_edit, d.d_model, d.d_k, d.n_heads, o.temperature)
         self.model.undo_stack.cleanChanged.connect(self._show_clean)
         self.model.resultChanged.connect(self._update_status)
         self.model.structureChanged.connect(self._update_W_o_tab)
@@ -369,7 +370,9 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(0)
 
     def show_error_in_status(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
+        # a number box Qt checks once more while the window is being deleted (at exit) may call here late
+        if shiboken6.isValid(self):
+            self.statusBar().showMessage(message, 8000)
 
     # ---- file handling ---------------------------------------------------
     def maybe_save(self) -> bool:
@@ -426,10 +429,8 @@ class MainWindow(QMainWindow):
         path, chosen = QFileDialog.getSaveFileName(self, "Save weights", start, ";;".join(SAVE_FILTERS))
         if not path:
             return False
-        path = Path(path)
-        if path.suffix.lower() not in weightsfile.FORMATS:
-            path = path.with_name(path.name + SAVE_FILTERS.get(chosen, ".json"))
-        return self.write_file(path)
+        path = self._with_suffix(Path(path), SAVE_FILTERS, chosen)
+        return path is not None and self.write_file(path)
 
     def write_file(self, path: Path) -> bool:
         """Serialize, then write through QSaveFile: the old file survives any failure."""
@@ -587,9 +588,18 @@ class MainWindow(QMainWindow):
         path, chosen = QFileDialog.getSaveFileName(self, title, str(folder / name), ";;".join(filters))
         if not path:
             return None
-        path = Path(path)
-        if path.suffix.lower() not in filters.values():
-            path = path.with_name(path.name + filters.get(chosen, next(iter(filters.values()))))
+        return self._with_suffix(Path(path), filters, chosen)
+
+    def _with_suffix(self, path: Path, filters: dict[str, str], chosen: str) -> Path | None:
+        """``path``, given the chosen filter's suffix if it has none of the filters'; None if that names a file
+        that exists and the user keeps it (the dialog asked about the name typed, not this one)."""
+        if path.suffix.lower() in filters.values():
+            return path
+        path = path.with_name(path.name + filters.get(chosen, next(iter(filters.values()))))
+        if path.exists():
+            answer = QMessageBox.question(self, "attnviz", f"{path.name} already exists. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
         return path
 
     def _export(self, path: Path | None, write) -> bool:
@@ -611,7 +621,17 @@ class MainWindow(QMainWindow):
         if hasattr(widget, "ensure_fresh"):
             widget.ensure_fresh()  # a panel in a background tab may be stale
         path = self._ask_export_path("Export picture", f"{key}.png", PICTURE_FILTERS)
-        return self._export(path, lambda p: export_plot(widget, p))
+
+        def export(p: Path) -> None:
+            # a panel behind another dock's tab is disabled (it takes no focus there): not in its picture
+            enabled = widget.isEnabled()
+            widget.setEnabled(True)
+            try:
+                export_plot(widget, p)
+            finally:
+                widget.setEnabled(enabled)
+
+        return self._export(path, export)
 
     def export_csv(self, name: str) -> bool:
         matrix, rows, cols = self.matrix_for_export(name)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnviz.engine import AttnvizError
+from attnviz.gui.numbers import short
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel, _NumberTable
 
 # Cells in these states are left to the style, which draws selection, focus and hover its own way.
@@ -182,10 +183,11 @@ class MatrixView(QTableView):
             menu.addAction(action)
         if index.isValid():
             menu.addSeparator()
-            row = QAction(f"Fill {self._line_name(index.row(), None)}…", menu)
+            # (an & in a token would make the next letter a keyboard shortcut of the menu)
+            row = QAction(f"Fill {self._line_name(index.row(), None)}…".replace("&", "&&"), menu)
             row.setObjectName("fill:row")
             row.triggered.connect(lambda: self._fill_line(index.row(), None))
-            col = QAction(f"Fill {self._line_name(None, index.column())}…", menu)
+            col = QAction(f"Fill {self._line_name(None, index.column())}…".replace("&", "&&"), menu)
             col.setObjectName("fill:column")
             col.triggered.connect(lambda: self._fill_line(None, index.column()))
             menu.addActions([row, col])
@@ -205,10 +207,14 @@ class MatrixView(QTableView):
             self.message.emit(str(e))
 
     def _line_name(self, row: int | None, col: int | None) -> str:
-        """A row or column as its header names it ("row x₁", "column q₂"): the headers count from 1."""
-        if row is not None:
-            return f"row {self.table().headerData(row, Qt.Orientation.Vertical)}"
-        return f"column {self.table().headerData(col, Qt.Orientation.Horizontal)}"
+        """A row or column as its header names it ("row x₁", "column q₂": the headers count from 1); an
+        embedding row by its number and token ("row 2 'go'")."""
+        table = self.table()
+        if row is None:
+            return f"column {table.headerData(col, Qt.Orientation.Horizontal)}"
+        if isinstance(table, EmbeddingTableModel):
+            return f"row {row + 1} {short(table.token(row))!r}"
+        return f"row {table.headerData(row, Qt.Orientation.Vertical)}"
 
     def _fill_line(self, row: int | None, col: int | None) -> None:
         table = self.table()

@@ -280,6 +280,10 @@ class EmbeddingTableModel(_NumberTable):
         label = {"embedding": "embedding", "pe": "PE", "x": "x"}[self.mode]
         return f"{label} of {self._tokens[row]!r}[{col}]"
 
+    def token(self, row: int) -> str:
+        """The token of ``row``, as the sentence has it (the header shows it numbered, shortened, marked)."""
+        return self._tokens[row]
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY):
         if orientation == HORIZONTAL:
             if role == DISPLAY:

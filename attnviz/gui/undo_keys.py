@@ -15,17 +15,22 @@ from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 _UNDO_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
+_KEY_EVENTS = (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
 
 
 class DocumentUndoKeys(QObject):
     """An event filter: the watched widgets leave the undo keys to the window's shortcuts."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        overriding = event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-        if overriding and any(event.matches(key) for key in _UNDO_KEYS):
-            event.ignore()  # not overridden: the shortcut map goes on to the window's actions
-            return True
-        return False
+        if event.type() not in _KEY_EVENTS or not isinstance(event, QKeyEvent):
+            return False
+        if not any(event.matches(key) for key in _UNDO_KEYS):
+            return False
+        # ShortcutOverride, not taken: the shortcut map goes on to the window's Undo and Redo.
+        # KeyPress: it comes only when those did not take the key (nothing to undo, or to
+        # redo); the box must not run its own history then either.
+        event.ignore()
+        return True
 
     def watch(self, *widgets: QWidget) -> None:
         for widget in widgets:

@@ -20,15 +20,26 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from attnviz.engine import AttentionResult, AttnvizError, Config, Document, causal_mask, forward
-from attnviz.engine.document import HEAD_MATRICES, MATRICES, MAX_DIMENSION
+from attnviz.engine.document import HEAD_MATRICES, MATRICES
 from attnviz.engine.embedding import unknown_word_vector
 from attnviz.engine.resize import FILLS, new_values, resize_document
 from attnviz.engine.tokenizer import check_length, vocab_key
 from attnviz.model import commands
 
+# The largest d_model, d_k, d_v or number of heads the window works with: larger would not fit on a
+# screen as a table (`attnviz compute` and `convert` take any size).
+MAX_DIMENSION = 4096
 # What a resize may make one matrix hold (32 MB of float64): past it, filling the matrices
 # alone would hold the window up for seconds, and 4096 in every box asks for 512 GiB.
 MAX_NUMBERS = 2**22
+
+
+def _check_dimensions(doc: Document) -> None:
+    """AttnvizError naming a dimension past what the window works with."""
+    for name, n in (("d_model", doc.d_model), ("n_heads", doc.n_heads), ("d_k", doc.d_k), ("d_v", doc.d_v)):
+        if n > MAX_DIMENSION:
+            raise AttnvizError(f"{name} is {n:,}; the window works with at most {MAX_DIMENSION:,} "
+                               "(attnviz compute and convert take any size)")
 
 
 class DocumentModel(QObject):
@@ -255,22 +266,24 @@ class DocumentModel(QObject):
         self._push_document(new, f"Resize: {text}")
 
     def _check_sizes(self, **dims: int) -> None:
-        """Refuse, before allocating, a resize that would make a matrix hold more than MAX_NUMBERS."""
-        d = {"d_model": self.d_model, "d_k": self.d_k, "d_v": self.d_v, "n_heads": self.n_heads, **dims}
-        shapes = {
-            "embeddings": (len(self._vocab), d["d_model"]),
-            "W_q": (d["n_heads"], d["d_model"], d["d_k"]),
-            "W_v": (d["n_heads"], d["d_model"], d["d_v"]),
-        }
-        if self.has_W_o:
-            shapes["W_o"] = (d["n_heads"] * d["d_v"], d["d_model"])
-        for name, shape in shapes.items():
+        """Refuse, before allocating, a resize that would make a matrix it changes hold more than MAX_NUMBERS
+        (a file's matrices may be larger: those a resize leaves alone stay as they are)."""
+        now = {"d_model": self.d_model, "d_k": self.d_k, "d_v": self.d_v, "n_heads": self.n_heads}
+
+        def shapes(d: dict[str, int]) -> dict[str, tuple[int, ...]]:
+            out = {"embeddings": (len(self._vocab), d["d_model"]), "W_q": (d["n_heads"], d["d_model"], d["d_k"]),
+                   "W_v": (d["n_heads"], d["d_model"], d["d_v"])}
+            if self.has_W_o:
+                out["W_o"] = (d["n_heads"] * d["d_v"], d["d_model"])
+            return out
+
+        before = shapes(now)
+        for name, shape in shapes(now | dims).items():
             numbers = math.prod(shape)
-            if numbers > MAX_NUMBERS:
+            if shape != before[name] and numbers > MAX_NUMBERS:
                 size = " × ".join(f"{n:,}" for n in shape)
-                raise AttnvizError(
-                    f"{name} would hold {size} = {numbers:,} numbers; attnviz holds at most {MAX_NUMBERS:,} a matrix"
-                )
+                raise AttnvizError(f"{name} would hold {size} = {numbers:,} numbers; attnviz holds at most "
+                                   f"{MAX_NUMBERS:,} numbers in a matrix")
 
     def set_output_projection(self, present: bool) -> None:
         """Add W_o (identity where square, else seeded random) or remove it."""
@@ -371,6 +384,7 @@ class DocumentModel(QObject):
 
     # ---- helpers -------------------------------------------------------
     def _push_document(self, doc: Document, text: str) -> None:
+        _check_dimensions(doc)
         self.undo_stack.push(commands.ReplaceDocument(self, doc, text))
 
     def _set_state(self, doc: Document) -> None:
@@ -381,6 +395,7 @@ class DocumentModel(QObject):
         self._sentence = doc.sentence
 
     def _load(self, doc: Document) -> None:
+        _check_dimensions(doc)
         self._set_state(doc)
         self.undo_stack.clear()
         self.undo_stack.setClean()

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from attnviz.gui.main_window import MainWindow
 from attnviz.gui.style import use_kept_icons
@@ -92,4 +92,8 @@ def window(qtbot):
     w.resize(1280, 800)
     w.show()
     qtbot.waitExposed(w)
+    # as a person's window is: shortcuts and the keyboard focus work in the active window only
+    # (the offscreen platform activates every window; a real window system need not)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
     return w

@@ -224,6 +224,7 @@ def test_keyboard_shortcuts_are_the_standard_ones(window):
     assert window.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert window.save_as_action.shortcut() == QKeySequence(QKeySequence.StandardKey.SaveAs)
     assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    assert set(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)) == set(window.undo_action.shortcuts())
     redo = window.redo_action.shortcuts()  # the platform's, and Ctrl+Shift+Z and Ctrl+Y on every platform
     assert set(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)) <= set(redo)
     assert {QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")} <= set(redo) and len(redo) == len(set(redo))

@@ -337,6 +337,18 @@ def test_fill_row_of_a_weight_matrix(window, dialogs):
     assert window.undo_action.text() == "&Undo Fill W_v row x₂"
 
 
+def test_the_embeddings_menu_names_a_row_by_its_token(window, dialogs):
+    """It used the row's label ('2 &*': number, token, unknown-word mark), and its & underlined the next letter."""
+    window.model.set_sentence("rock & roll")
+    view = window.tables["embeddings"]
+    window.model.flush()
+    actions = {a.objectName(): a for a in view.build_menu(view.model().index(1, 0)).actions()}
+    assert actions["fill:row"].text() == "Fill row 2 '&&'…"  # shown as "Fill row 2 '&'…"
+    dialogs.answer("getDouble", (0.25, True))
+    actions["fill:row"].trigger()
+    assert window.undo_action.text() == "&Undo Fill embeddings row 2 '&'"
+
+
 def test_hovering_a_weights_cell_describes_it(window):
     text = window.weights.describe_cell(0, 1)
     r = window.model.result
@@ -569,14 +581,6 @@ def test_chips_wrap_to_the_width_and_ask_for_the_height_they_need(window, qtbot)
     assert chips.heightForWidth(100_000) == int(line + 0.999)  # one line when wide enough
 
 
-def active(window, qtbot):
-    """The window, active: on a real window system a new window need not be."""
-    window.activateWindow()
-    window.raise_()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    return window
-
-
 def type_into(box, text: str) -> None:
     from PySide6.QtTest import QTest
 
@@ -631,7 +635,6 @@ def test_ctrl_z_in_the_sentence_box_undoes_the_document_not_the_boxs_text(window
     """The box's own undo used to retype the sentence as a new edit: a step that changed nothing, and [*]."""
     from PySide6.QtTest import QTest
 
-    active(window, qtbot)  # the window's shortcuts work in the active window only
     edit = window.sentence_edit
     window.tables["W_q"].model().setData(window.tables["W_q"].model().index(0, 0), "0.5", Qt.ItemDataRole.EditRole)
     edit.setFocus()
@@ -648,12 +651,29 @@ def test_ctrl_z_in_the_sentence_box_undoes_the_document_not_the_boxs_text(window
     assert window.model.undo_stack.index() == 2 and edit.text() == "Let's go now"
 
 
+@pytest.mark.parametrize("redo", [False, True])
+def test_undo_keys_with_nothing_to_undo_leave_the_sentence_box_alone(window, redo):
+    """With the window's Undo greyed out the key reached the box, whose own undo retyped the sentence."""
+    from PySide6.QtTest import QTest
+
+    edit = window.sentence_edit
+    edit.setFocus()
+    edit.end(False)
+    QTest.keyClicks(edit, "x")
+    QTest.keyClick(edit, Qt.Key.Key_Backspace)  # back where it started: no step is left
+    assert window.model.undo_stack.count() == 0 and not window.undo_action.isEnabled()
+    keys = (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier) if redo else (
+        Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(edit, *keys)
+    assert edit.text() == window.model.sentence == "Let's go"
+    assert window.model.undo_stack.count() == 0 and not window.isWindowModified()
+
+
 @pytest.mark.parametrize("box", ["spin:temperature", "spin:d_model"])
 def test_ctrl_z_right_after_a_number_box_edit_undoes_it(window, qtbot, box):
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QAbstractSpinBox
 
-    active(window, qtbot)
     spin = window.findChild(QAbstractSpinBox, box)
     before = window.model.document()
     type_into(spin, "3")
@@ -670,7 +690,6 @@ def test_tab_goes_round_every_control_on_screen_and_back(window, qtbot, key):
     from PySide6.QtCore import QPoint, QRect
     from PySide6.QtTest import QTest
 
-    active(window, qtbot)
     window.sentence_edit.setFocus()
     qtbot.waitUntil(window.sentence_edit.hasFocus)
     visited = []
@@ -698,3 +717,26 @@ def test_the_d_k_box_leaves_a_files_own_d_v_alone(window):
     type_into(window.dimensions.d_k, "4")
     assert (window.model.d_k, window.model.d_v) == (4, 5)
     np.testing.assert_array_equal(window.model.document().W_v, before)
+
+
+def test_number_boxes_under_a_locale_with_its_own_digits_take_what_they_show(qtbot):
+    """Under ar_EG the boxes show ٢: they refused their own text as 'not a whole number'."""
+    from PySide6.QtCore import QLocale
+    from PySide6.QtTest import QTest
+
+    from attnviz.gui.main_window import MainWindow
+
+    previous = QLocale()
+    QLocale.setDefault(QLocale("ar_EG"))
+    try:
+        w = MainWindow(use_settings=False)
+        qtbot.addWidget(w, before_close_func=lambda m: m.model.undo_stack.setClean())
+        w.show()
+        box = w.dimensions.d_model
+        assert box.text() == QLocale("ar_EG").toString(2) != "2"  # the case is there
+        box.setFocus()
+        QTest.keyClick(box, Qt.Key.Key_Return)
+        QTest.keyClick(box, Qt.Key.Key_Tab)
+        assert "whole number" not in w.statusBar().currentMessage() and w.model.undo_stack.count() == 0
+    finally:
+        QLocale.setDefault(previous)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect, QUrl
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 
 def test_every_panel_is_in_the_window(window):
@@ -255,3 +255,31 @@ def test_the_bar_chart_of_an_empty_sentence_has_no_made_up_ticks(window, qtbot):
             QApplication.processEvents()
     # and the axis keeps the room for labels: the chart does not grow over it (its 0 was cut off)
     assert empty_axis.height() == axis.height() > 10
+
+
+def test_a_panel_behind_another_docks_tab_exports_as_it_looks_when_raised(window, dialogs, tmp_path):
+    """Behind a tab the lines panel is disabled (it takes no focus there): its export came out greyed."""
+    assert not window.lines.isEnabled()
+    behind = tmp_path / "behind.png"
+    dialogs.answer("getSaveFileName", (str(behind), ""))
+    assert window.export_picture("lines")
+    assert not window.lines.isEnabled()  # and behind the tab it stays disabled
+    greyed = window.lines.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    window.lines.setEnabled(True)  # as raising its tab makes it, at the size it has behind the tab
+    looks = window.lines.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    exported = QImage(str(behind)).convertToFormat(QImage.Format.Format_ARGB32)
+    assert greyed != looks  # the case is there: a disabled panel looks otherwise
+    assert exported == looks
+
+
+@pytest.mark.parametrize("answer", [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
+def test_an_extension_added_after_the_dialog_asks_before_replacing_a_file(window, dialogs, tmp_path, answer):
+    """The dialog asked about 'scores', the name typed; 'scores.png' was then replaced without a word."""
+    existing = tmp_path / "scores.png"
+    existing.write_bytes(b"keep me")
+    dialogs.answer("getSaveFileName", (str(tmp_path / "scores"), "PNG image (*.png)"))
+    dialogs.answer("question", answer)
+    replaced = window.export_picture("scores")
+    assert "scores.png already exists" in dialogs.texts("question")[0]
+    assert replaced == (answer == QMessageBox.StandardButton.Yes)
+    assert (existing.read_bytes() != b"keep me") == replaced

@@ -677,6 +677,40 @@ def test_a_resize_past_what_a_matrix_may_hold_is_refused_before_it_allocates(mod
     assert snapshot_equal(model.document(), before) and model.undo_stack.count() == 0
 
 
+@pytest.mark.parametrize(("shape", "name"), [((1, 4097, 1), "d_model"), ((4097, 1, 1), "n_heads"),
+                                             ((1, 1, 4097), "d_k")])
+def test_the_window_refuses_dimensions_past_what_it_works_with(model, shape, name):
+    from attnviz.model.document_model import MAX_DIMENSION
+
+    h, d_model, d_k = shape
+    w = np.zeros((h, d_model, d_k))
+    big = Document(vocab=("a",), embeddings=np.zeros((1, d_model)), W_q=w, W_k=w, W_v=w)  # the engine takes it
+    before = model.document()
+    with pytest.raises(AttnvizError, match=f"{name} is 4,097; the window works with at most {MAX_DIMENSION:,}"):
+        model.load(big)
+    with pytest.raises(AttnvizError, match=f"{name} is 4,097"):
+        model.replace_document(big, "paste")
+    assert snapshot_equal(model.document(), before) and model.undo_stack.count() == 0
+    with pytest.raises(AttnvizError, match=f"{name} is 4,097"):
+        DocumentModel(big)
+
+
+def test_a_resize_leaves_a_files_large_matrices_it_does_not_change_alone(qtbot):
+    """A 50 000-word vocabulary (5 million embedding numbers) loads; resizing the heads must not trip over it."""
+    from attnviz.model.document_model import MAX_NUMBERS
+
+    vocab = tuple(f"w{i}" for i in range(50_000))
+    w = np.ones((1, 100, 2))
+    m = DocumentModel(Document(vocab=vocab, embeddings=np.zeros((len(vocab), 100)), W_q=w, W_k=w, W_v=w))
+    assert m.document().embeddings.size > MAX_NUMBERS
+    m.resize(n_heads=2)
+    m.resize(d_k=16, d_v=16)
+    assert (m.n_heads, m.d_k) == (2, 16)
+    with pytest.raises(AttnvizError, match="embeddings would hold 50,000 × 101"):
+        m.resize(d_model=101)  # this one grows the embeddings
+    m.deleteLater()
+
+
 def test_a_resize_up_to_what_a_matrix_may_hold_goes_through(model):
     from attnviz.model.document_model import MAX_NUMBERS
 
