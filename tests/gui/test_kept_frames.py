@@ -11,6 +11,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPalette, QPicture
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QLineEdit,
     QScrollBar,
     QSlider,
@@ -79,6 +80,8 @@ def form(qtbot) -> QWidget:
     w.resize(320, 300)
     w.show()
     qtbot.waitExposed(w)
+    w.activateWindow()  # the focus case needs the keyboard focus, which a real window system gives the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
     return w
 
 
