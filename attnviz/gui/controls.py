@@ -46,8 +46,7 @@ class DimensionBox(QSpinBox):
 
     def fixup(self, text: str) -> str:
         # Qt calls this when editing ends on a text validate() did not accept; it then shows the value again
-        # (a box being closed with the window is not being edited: nobody is there to read a message)
-        if text.strip() and self.isVisible():
+        if text.strip():
             self.refused.emit(f"{self._label} must be a whole number from {self.minimum()} to {self.maximum()}, "
                               f"got {text.strip()!r}")
         return text
@@ -187,7 +186,7 @@ class TemperatureBox(QDoubleSpinBox):
 
     def fixup(self, text: str) -> str:
         # Qt calls this when editing ends on a text validate() did not accept; it then shows the value again
-        if text.strip() and self.isVisible():  # (not while the window closes)
+        if text.strip():
             self.refused.emit(
                 f"temperature {text.strip()!r} is not a number from {TYPED_T_MIN:g} to {TYPED_T_MAX:g} "
                 "(write e.g. 0.05 or 2.5)"

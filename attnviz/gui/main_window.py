@@ -409,12 +409,12 @@ class MainWindow(QMainWindow):
         """Open ``path``; on any problem say why and keep the current document."""
         path = Path(path)
         try:
-            doc = weightsfile.load(path)
+            self._set_document(weightsfile.load(path), path, None)  # (the window may refuse a file the engine reads)
         except AttnvizError as e:
-            QMessageBox.critical(self, "Could not open file", str(e))
-            self.show_error_in_status(str(e))
+            message = str(e) if str(e).startswith(path.name) else f"{path.name}: {e}"
+            QMessageBox.critical(self, "Could not open file", message)
+            self.show_error_in_status(message)
             return False
-        self._set_document(doc, path, None)
         self._add_recent(path)
         self.statusBar().showMessage(f"Opened {path.name}", 4000)
         return True
@@ -451,9 +451,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _set_document(self, doc: Document, path: Path | None, example: str | None) -> None:
+        self.model.load(doc)  # first: it may refuse the document, and then nothing here has changed
         self._path, self._example = path, example
         self._baseline = doc
-        self.model.load(doc)
         self.setWindowModified(False)
         self._update_title()
 

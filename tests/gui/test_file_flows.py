@@ -241,3 +241,20 @@ def test_reset_goes_back_to_the_opened_document_as_one_undo_step(window):
     assert window.model.document().equals(original)
     window.undo_action.trigger()
     assert window.model.document().W_k[0, 1, 1] == 4 and np.isclose(window.model.document().W_q[0, 0, 0], 3)
+
+
+def test_a_file_past_what_the_window_shows_is_refused_in_one_line_and_the_document_kept(window, dialogs, tmp_path):
+    """The engine reads 5000 columns (compute takes them); the window said so through its crash dialog."""
+    import numpy as np
+
+    from attnviz.engine import Document
+
+    w = np.zeros((1, 5000, 1))
+    path = tmp_path / "wide.npz"
+    weightsfile.save(Document(vocab=("a",), embeddings=np.zeros((1, 5000)), W_q=w, W_k=w, W_v=w), path)
+    before, title = window.model.document(), window.windowTitle()
+    assert not window.load_file(path)
+    message = dialogs.texts("critical")[0]
+    assert "wide.npz: d_model is 5,000; the window works with at most 4,096" in message and "\n" not in message
+    assert window.model.document().equals(before) and window.windowTitle() == title
+    assert str(path.resolve()) not in window.recent_files()
