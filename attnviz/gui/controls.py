@@ -156,6 +156,21 @@ class TemperatureBox(QDoubleSpinBox):
         self.setRange(TYPED_T_MIN, TYPED_T_MAX)
         self.setSingleStep(0.1)
         self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self._typed = ""  # what was typed since editing last ended
+        self.lineEdit().textEdited.connect(self._remember_typed)
+        self.editingFinished.connect(self._took_the_held_end)
+
+    def _remember_typed(self, text: str) -> None:
+        self._typed = text
+
+    def _took_the_held_end(self) -> None:
+        """Typed, the very end the box holds for a document temperature beyond it is no change to Qt (the
+        value is the same): say it is one."""
+        typed, self._typed = self._typed, ""
+        value = _parse_temperature(typed) if typed and self._document_t is not None else None
+        if value is not None and value == self.value():
+            self._document_t = None
+            self.valueChanged.emit(value)
 
     def show_temperature(self, t: float) -> None:
         """Show ``t``; past what the box holds, the box holds its nearest end but shows ``t``."""

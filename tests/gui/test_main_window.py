@@ -423,6 +423,17 @@ def test_a_files_temperature_past_what_can_be_typed_is_shown_as_it_is(window, te
     assert box.text() == "1.00"
 
 
+@pytest.mark.parametrize(("temperature", "typed"), [(1e9, "1e6"), (1e-9, "0.000001")])
+def test_typing_the_end_the_box_holds_for_a_temperature_beyond_it_sets_it(window, temperature, typed):
+    """The box held 1e6 for a file's 1e9, so typing 1e6 was no change in Qt's eyes: nothing happened."""
+    doc = load_example("lets-go")
+    window.model.load(doc.replace(config=doc.config.__class__(temperature=temperature)))
+    type_into(window.options.temperature, typed)
+    assert window.model.config.temperature == float(typed) and window.options.temperature.text() == \
+        window.options.temperature.textFromValue(float(typed))
+    assert window.model.undo_stack.count() == 1
+
+
 def test_token_chips_follow_the_words_their_vocabulary_and_the_selected_token(window, qtbot):
     def chips() -> list[tuple[str, bool]]:
         """(text, selected) of each token's chip."""
