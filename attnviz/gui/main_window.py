@@ -63,6 +63,11 @@ SAVE_FILTERS = {"JSON (*.json)": ".json", "NumPy (*.npz)": ".npz", "safetensors 
 DEFAULT_EXAMPLE = "lets-go"
 
 
+def _naming(path: Path, error: Exception) -> str:
+    """``error``'s message, led by the file's name unless it names the file already."""
+    return str(error) if path.name in str(error) else f"{path.name}: {error}"
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -252,7 +257,7 @@ class MainWindow(QMainWindow):
         stack = self.model.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setObjectName("action:undo")
-        self.undo_action.setShortcuts(K.Undo)  # every binding of the platform (Redo: Ctrl+Y and Ctrl+Shift+Z)
+        self.undo_action.setShortcuts(K.Undo)  # every binding of the platform, not just its first
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setObjectName("action:redo")
         # the platform's keys, and both common ones everywhere (X11's list has no Ctrl+Y, Windows' puts it first)
@@ -411,7 +416,7 @@ class MainWindow(QMainWindow):
         try:
             self._set_document(weightsfile.load(path), path, None)  # (the window may refuse a file the engine reads)
         except AttnvizError as e:
-            message = str(e) if str(e).startswith(path.name) else f"{path.name}: {e}"
+            message = _naming(path, e)
             QMessageBox.critical(self, "Could not open file", message)
             self.show_error_in_status(message)
             return False
@@ -438,7 +443,7 @@ class MainWindow(QMainWindow):
             data = weightsfile.dumps(self.model.document(), path.suffix)
             _write_with_qsavefile(path, data)
         except AttnvizError as e:
-            message = f"{path.name}: {e}" if not str(e).startswith(path.name) else str(e)
+            message = _naming(path, e)
             QMessageBox.critical(self, "Could not save file", message)
             self.show_error_in_status(message)
             return False
@@ -608,7 +613,7 @@ class MainWindow(QMainWindow):
         try:
             write(path)
         except AttnvizError as e:
-            message = str(e) if path.name in str(e) else f"{path.name}: {e}"
+            message = _naming(path, e)
             QMessageBox.critical(self, "Could not export", message)
             self.show_error_in_status(message)
             return False
