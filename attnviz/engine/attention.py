@@ -64,6 +64,19 @@ class AttentionResult:
     def n_heads(self) -> int:
         return self.q.shape[0]
 
+    def overflow(self) -> str | None:
+        """What of this pass overflowed a 64-bit float, the earliest step first, or None.
+
+        A score beyond ±1.8e308 is ±inf, or NaN where inf met 0. The softmax of such
+        a row is its limit (see ``softmax``), which need not be the weights of the
+        true scores, and an output can overflow by itself.
+        """
+        for what, a in (("similarity scores", self.scores), ("softmax weights", self.weights),
+                        ("outputs", self.output)):
+            if not np.isfinite(a).all():
+                return what
+        return None
+
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Row-wise softmax of ``logits / temperature`` that stays finite for any input without NaN.

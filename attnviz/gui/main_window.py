@@ -327,6 +327,14 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _create_status_bar(self) -> None:
+        self.overflow_label = QLabel()
+        self.overflow_label.setObjectName("status:overflow")
+        self.overflow_label.setStyleSheet("color: #b00020; font-weight: bold")
+        self.overflow_label.setToolTip(
+            "Some numbers are beyond ±1.8e308, the largest a 64-bit float holds: they show as ∞ or NaN, and "
+            "what is computed from them is a limit, not the exact value. Undo, or make the weights smaller.")
+        self.overflow_label.hide()
+        self.statusBar().addPermanentWidget(self.overflow_label)
         self.shape_label = QLabel()
         self.shape_label.setObjectName("status:shape")
         self.statusBar().addPermanentWidget(self.shape_label)
@@ -339,6 +347,14 @@ class MainWindow(QMainWindow):
         heads = f"{m.n_heads} head{'s' if m.n_heads != 1 else ''}"
         self.shape_label.setText(f"{r.n_tokens} tokens · d_model {m.d_model} · d_k {m.d_k} · d_v {m.d_v} · {heads} ·")
         self.time_label.set_seconds(m.last_compute_seconds)
+        self._show_overflow(r.overflow())
+
+    def _show_overflow(self, what: str | None) -> None:
+        """A warning that stays in the status bar while the pass overflows (as `attnviz compute` refuses it)."""
+        text = f"⚠ The {what} overflow a 64-bit float" if what else ""
+        if text != self.overflow_label.text():
+            self.overflow_label.setText(text)
+            self.overflow_label.setVisible(bool(text))
 
     def _update_token_actions(self, *_args) -> None:
         """Next and Previous Token only where there is a token to go to."""

@@ -600,3 +600,29 @@ def test_an_option_that_changes_every_heads_attention_recomputes_every_head(atte
     attend_calls.clear()
     forward(doc.replace(config=dataclasses.replace(doc.config, **change)), reuse=before)
     assert attend_calls == [3]
+
+
+def _identity_doc(embeddings, W_v=((1.0, 0.0), (0.0, 1.0)), W_q=((1.0, 0.0), (0.0, 1.0))) -> Document:
+    return Document(vocab=("a", "b"), embeddings=embeddings, W_q=[W_q], W_k=[[[1.0, 0.0], [0.0, 1.0]]],
+                    W_v=[W_v], config=Config(scale=False, positional_encoding="none"), sentence="a b")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("embeddings", "W_q", "W_v", "expected"), [
+    ([[1.0, 2.0], [3.0, 4.0]], ((1.0, 0.0), (0.0, 1.0)), ((1.0, 0.0), (0.0, 1.0)), None),
+    # a score of 4e154 · 4e154 = 1.6e309: +inf, whose softmax is a limit
+    ([[4e154, 0.0], [3e154, 0.0]], ((1.0, 0.0), (0.0, 1.0)), ((1.0, 0.0), (0.0, 1.0)), "similarity scores"),
+    # q = [1e400 → inf, 0] meets k = [1e200, 0] and [0, 1]: inf and inf · 0 = NaN
+    ([[1e200, 0.0], [0.0, 1.0]], ((1e200, 0.0), (0.0, 1.0)), ((1.0, 0.0), (0.0, 1.0)), "similarity scores"),
+    # scores of at most 2, but v = 2 · 1e308 overflows on its own
+    ([[1.0, 0.0], [0.0, 1.0]], ((1.0, 0.0), (0.0, 1.0)), ((1e308, 0.0), (0.0, 1.0)), None),
+    ([[2.0, 0.0], [0.0, 1.0]], ((1.0, 0.0), (0.0, 1.0)), ((1e308, 0.0), (0.0, 1.0)), "outputs"),
+])
+def test_the_pass_names_the_first_step_that_overflowed(embeddings, W_q, W_v, expected):
+    r = forward(_identity_doc(embeddings, W_v=W_v, W_q=W_q))
+    q = np.array(embeddings) @ np.array(W_q)
+    s = q @ np.array(embeddings).T
+    y = r.weights[0] @ (np.array(embeddings) @ np.array(W_v))
+    assert r.overflow() == expected
+    assert (expected == "similarity scores") == (not np.isfinite(s).all())
+    assert (expected is None) == (np.isfinite(s).all() and np.isfinite(y).all())

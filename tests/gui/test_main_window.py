@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QRadioButton
+from PySide6.QtWidgets import QApplication, QLabel, QRadioButton
 
 from attnviz.engine.examples import load_example
 from attnviz.gui.heatmap import MASKED_LABEL
@@ -751,3 +751,26 @@ def test_number_boxes_under_a_locale_with_its_own_digits_take_what_they_show(qtb
         assert "whole number" not in w.statusBar().currentMessage() and w.model.undo_stack.count() == 0
     finally:
         QLocale.setDefault(previous)
+
+
+def test_weights_whose_scores_overflow_get_a_warning_that_undo_takes_away(window, qtbot):
+    from tests.gui.test_table_models import type_into_cell
+
+    view = window.tables["W_q"]
+    window.tabs.setCurrentWidget(view)
+    warning = window.findChild(QLabel, "status:overflow")
+    assert warning.isHidden()
+    # q = x W_q overflows to ±inf; inf meets inf and 0 in q·k: scores ±inf and NaN, so NaN weights,
+    # whose bars and numbers once crashed the window
+    for row, col, text in ((0, 0, "1e308"), (1, 0, "1e308"), (0, 1, "-1e308")):
+        type_into_cell(qtbot, view, row, col, text)
+    window.model.flush()
+    qtbot.waitUntil(lambda: warning.isVisible())
+    assert warning.text() == "⚠ The similarity scores overflow a 64-bit float"
+    assert np.isnan(window.model.result.weights).any()
+    assert "NaN" in window.selected.numbers.texts()
+    window.grab()
+    for _ in range(3):
+        window.undo_action.trigger()
+    window.model.flush()
+    assert warning.isHidden() and window.model.result.overflow() is None
