@@ -278,6 +278,16 @@ def _small_with(**changes) -> str:
     return json.dumps(data)
 
 
+def _overflowing(path: Path) -> Path:
+    """Finite weights whose scores overflow: q = [1e400 → inf, 0] for "a" meets k = [−1e200, 0] (−∞) and
+    [0, 1] (inf · 0 = NaN), so the weights of "a" are NaN."""
+    doc = Document(vocab=("a", "b"), embeddings=[[1e200, 0.0], [0.0, 1.0]], W_q=[[[1e200, 0.0], [0.0, 1.0]]],
+                   W_k=[[[-1.0, 0.0], [0.0, 1.0]]], W_v=[[[1.0, 0.0], [0.0, 1.0]]],
+                   config=Config(positional_encoding="none"), sentence="a b")
+    save(doc, path)
+    return path
+
+
 BAD = {
     "missing file": (lambda d: ["compute", d / "nope.json"], "no such file"),
     "bad json": (lambda d: ["compute", _write(d / "bad.json", '{"vocab": [')], "not valid JSON"),
@@ -308,6 +318,8 @@ BAD = {
         lambda d: ["compute", _write(d / "s.json", _small_with(sentence="tea \ud83d"))], "U+D83D"),
     # bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape)
     "undecodable --sentence": (lambda d: ["compute", SMALL, "--sentence", "caf\udcff"], "U+DCFF"),
+    "scores that overflow": (lambda d: ["compute", _overflowing(d / "big.json")],
+                             "the similarity scores overflow a 64-bit float"),
 }
 
 
@@ -387,6 +399,15 @@ def test_screenshot_of_a_file_with_sentence(tmp_path):
     assert proc.returncode == 0, proc.stderr
     width, height, colours = _png_facts(out)
     assert (width, height) == (900, 700) and colours > 50
+
+
+def test_a_screenshot_of_a_file_whose_weights_come_out_nan_shows_them(tmp_path):
+    # the bar chart's numbers stood at NaN heights, and Qt's painter crashed the process on them
+    out = tmp_path / "big.png"
+    proc = attnviz(_overflowing(tmp_path / "big.json"), "--screenshot", out, cwd=tmp_path)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr)
+    assert proc.stderr == ""
+    assert _png_facts(out)[2] > 50
 
 
 def test_window_opens_edits_and_exits_cleanly(tmp_path):

@@ -89,8 +89,8 @@ class PlotTexts(QGraphicsItem):
         # decide (the anchor points on the device: lefts before the widths, baselines), and
         # the texts' own widths and ascents. An edit changes the texts, rarely the points.
         self._anchored_for: tuple[float, ...] = ()  # the item-to-device transform _anchors are for
-        self._anchors: list[tuple[float, float]] = []  # (x, baseline) per point
-        self._places: list[tuple[QPointF, Shaped]] | None = None
+        self._anchors: list[tuple[float, float] | None] = []  # (x, baseline) per point
+        self._places: list[tuple[QPointF, Shaped] | None] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsToShape)
 
     def set_texts(self, texts: Sequence[str], colors: Sequence[QColor], points: np.ndarray, area: QRectF) -> None:
@@ -139,6 +139,8 @@ class PlotTexts(QGraphicsItem):
         for color, cells in self._runs:
             painter.setPen(color)
             for k in cells:
+                if places[k] is None:
+                    continue
                 place, shape = places[k]
                 if shape.runs is None or vector:
                     painter.drawText(place + QPointF(0.0, shape.ascent), texts[k])
@@ -163,9 +165,9 @@ class PlotTexts(QGraphicsItem):
             shaped = self._shapes[text] = _shape(text, self._shaped_in, self._metrics)
         return shaped
 
-    def _places_on(self, to_device: QTransform) -> list[tuple[QPointF, Shaped]]:
+    def _places_on(self, to_device: QTransform) -> list[tuple[QPointF, Shaped] | None]:
         """Where each text's glyphs start on the device (its baseline's left end on whole pixels, less its
-        ascent), each with the shape it was placed by."""
+        ascent), each with the shape it was placed by; None for a text at a point that is not finite."""
         key = (to_device.m11(), to_device.m12(), to_device.m21(), to_device.m22(), to_device.dx(), to_device.dy())
         if key != self._anchored_for:
             self._anchors = self._anchors_on(key)
@@ -173,13 +175,15 @@ class PlotTexts(QGraphicsItem):
         if self._places is None:
             ax, shaped = self._anchor[0], self._shaped
             self._places = [
-                (QPointF(round(x - ax * shape.width), baseline - shape.ascent), shape)
-                for (x, baseline), shape in zip(self._anchors, map(shaped, self._texts), strict=True)
+                None if anchor is None
+                else (QPointF(round(anchor[0] - ax * shape.width), anchor[1] - shape.ascent), shape)
+                for anchor, shape in zip(self._anchors, map(shaped, self._texts), strict=True)
             ]
         return self._places
 
-    def _anchors_on(self, to_device: tuple[float, ...]) -> list[tuple[float, float]]:
-        """Each point on the device (x), and the baseline of a line box anchored there, on whole pixels."""
+    def _anchors_on(self, to_device: tuple[float, ...]) -> list[tuple[float, float] | None]:
+        """Each point on the device (x), and the baseline of a line box anchored there, on whole pixels;
+        None where either is not finite (a NaN point), which Qt's painter must never be given."""
         m11, m12, m21, m22, dx, dy = to_device
         px, py = self._points[:, 0], self._points[:, 1]
         x = m11 * px + m21 * py + dx
@@ -187,7 +191,8 @@ class PlotTexts(QGraphicsItem):
         ascent, descent = self._metrics.ascent(), self._metrics.descent()
         # as Qt places a line: its box is ascent + descent high, the baseline an ascent below its top
         baseline = np.round(y - self._anchor[1] * (ascent + descent) + ascent - self._lift)
-        return list(zip(x.tolist(), baseline.tolist(), strict=True))
+        finite = (np.isfinite(x) & np.isfinite(baseline)).tolist()
+        return [(a, b) if ok else None for a, b, ok in zip(x.tolist(), baseline.tolist(), finite, strict=True)]
 
 
 def _same_points(a: np.ndarray, b: np.ndarray) -> bool:

@@ -135,7 +135,9 @@ class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
     def _show_numbers(self, x, w) -> None:
         """The weight above each bar at ``x`` (none when ``x`` is empty)."""
         texts = [format_number(float(v), self.view.precision) for v in w[: len(x)]]
-        points = np.column_stack([np.asarray(x, dtype=float), np.asarray(w[: len(x)], dtype=float)])
+        heights = np.asarray(w[: len(x)], dtype=float)
+        # a weight that is not a number has no bar; its "NaN" stands on the axis
+        points = np.column_stack([np.asarray(x, dtype=float), np.where(np.isfinite(heights), heights, 0.0)])
         area = QRectF(-0.6, 0.0, len(x) + 0.2, TOP)  # the view's range
         self.numbers.set_texts(texts, [_NUMBER_COLOR] * len(texts), points, area)
 

@@ -76,6 +76,9 @@ class TokenBars(pg.GraphicsObject):
         self._groups = [_Group(name, np.array(bars)) for name, bars in bars_of.items()]
 
     def _place(self, heights: np.ndarray) -> None:
+        # a height that is not finite (a NaN weight of an overflowed pass) draws no bar:
+        # Qt's painter and scene index must never see a NaN or infinite rectangle
+        heights = np.where(np.isfinite(heights), heights, 0.0)
         # the arithmetic of BarGraphItem._getNormalizedCoords, so edges round the same way
         half = self._width / 2.0
         for g in self._groups:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from attnviz.gui.palette import nice_levels
+from attnviz.gui.palette import DIVERGING, cell_color, nice_levels
 
 finite = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False)
 
@@ -42,3 +43,12 @@ def test_nice_levels_hold_still_for_small_edits_and_ignore_non_finite_values():
     assert nice_levels(np.array([8.01])) == (-10.0, 10.0)
     assert nice_levels(np.array([np.inf, np.nan, -0.7])) == (-0.8, 0.8)
     assert nice_levels(np.array([np.nan])) == (-1.0, 1.0)
+
+
+@pytest.mark.parametrize("top", [1.0, 1e300, 1.7976931348623157e308])
+def test_cell_colours_span_the_map_even_for_levels_whose_span_overflows(top):
+    # a cell typed as 1e308 sets the levels to ±1e308: their span is inf, and (v − lo) / inf was NaN
+    lo, hi = -top, top
+    assert cell_color(hi, lo, hi) == cell_color(2.0, -2.0, 2.0) == DIVERGING.map(1.0, mode="qcolor")
+    assert cell_color(lo, lo, hi) == cell_color(-2.0, -2.0, 2.0) == DIVERGING.map(0.0, mode="qcolor")
+    assert cell_color(top / 2, lo, hi) == cell_color(1.0, -2.0, 2.0)

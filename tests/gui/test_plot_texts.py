@@ -246,3 +246,14 @@ def test_a_font_with_lines_draws_them_as_drawtext_does(qapp, line, ratio):
     points = [(20 + (k % 6) * 38, 12 + (k // 6) * 22) for k in range(len(texts))]
     args = (font, (0.5, 0.5), 0.0, texts, [COLORS[0]] * len(texts), points, ratio)
     assert drawn_by_item(*args) == drawn_by_qt(*args)
+
+
+@pytest.mark.parametrize("bad", [(np.nan, 50.0), (60.0, np.nan), (np.inf, 50.0), (60.0, -np.inf)])
+def test_a_text_at_a_point_that_is_not_finite_is_left_out_and_the_rest_drawn(qapp, bad):
+    # an overflowed pass gives NaN weights, and a bar's number stands at its weight;
+    # Qt's painter given a NaN place crashed the process
+    font = font_of(11, False)
+    item = PlotTexts(font)
+    item.set_texts(["NaN", "0.50"], COLORS[:2], np.array([bad, (150, 90)]), QRectF(0, 0, *SIZE))
+    expected = drawn_by_qt(font, (0.5, 0.5), 0.0, ["0.50"], COLORS[1:2], [(150, 90)], 1.0)
+    assert painted_once(item, 1.0) == painted_once(item, 1.0) == expected

@@ -123,3 +123,17 @@ def test_a_view_that_ranges_itself_follows_the_bars_as_it_does_bar_graph_items(q
         qtbot.waitUntil(lambda vb=vb: vb.viewRange()[1][1] > 9)
         ranges.append(vb.viewRange())
     np.testing.assert_allclose(ranges[0], ranges[1], atol=0.02)
+
+
+def test_a_height_that_is_not_finite_draws_no_bar_and_keeps_the_bounds_finite(qtbot):
+    # the NaN weights of an overflowed pass: a NaN rectangle must never reach Qt's painter or scene index
+    widget = plot(qtbot)
+    bars = TokenBars(width=0.7)
+    widget.addItem(bars)
+    colours = [token_color(j) for j in range(4)]
+    bars.set_bars([0.5, np.nan, np.inf, 0.25], colours)
+    bounds = bars.boundingRect()
+    assert all(np.isfinite([bounds.left(), bounds.top(), bounds.width(), bounds.height()]))
+    assert bars.dataBounds(1) == (0.0, 0.5)
+    np.testing.assert_array_equal(rgb(widget.grab()), reference(qtbot, [0.5, 0.0, 0.0, 0.25], colours))
+    assert np.isnan(bars.heights()[1])  # what was given, for tests and export
