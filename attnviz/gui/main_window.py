@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
+    QApplication,
     QButtonGroup,
     QDockWidget,
     QFileDialog,
@@ -396,8 +397,27 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message, 8000)
 
     # ---- file handling ---------------------------------------------------
+    def commit_typing(self) -> None:
+        """Apply what is typed but not yet entered, so that Save, Close and Open see it.
+
+        A cell editor commits when it loses the keyboard focus, and a number box
+        applies its text; a shortcut or a menu takes neither the focus nor the text.
+        The focus then goes back to the box, or to the table whose editor closed.
+        """
+        focus = QApplication.focusWidget()
+        if focus is None or not self.isAncestorOf(focus):
+            return
+        focus.clearFocus()
+        back: QWidget | None = focus
+        while back is not None and not (shiboken6.isValid(back) and back.isVisible()
+                                        and back.focusPolicy() != Qt.FocusPolicy.NoFocus):
+            back = back.parentWidget()
+        if back is not None:
+            back.setFocus()
+
     def maybe_save(self) -> bool:
         """True when it is fine to drop the current document."""
+        self.commit_typing()
         if self.model.undo_stack.isClean():
             return True
         answer = QMessageBox.warning(
@@ -441,11 +461,13 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
+        self.commit_typing()
         if self._path is None:
             return self.save_as()
         return self.write_file(self._path)
 
     def save_as(self) -> bool:
+        self.commit_typing()
         start = str(self._path) if self._path else f"{self._example or 'attention'}.json"
         path, chosen = QFileDialog.getSaveFileName(self, "Save weights", start, ";;".join(SAVE_FILTERS))
         if not path:
@@ -605,6 +627,7 @@ class MainWindow(QMainWindow):
     def _ask_export_path(self, title: str, name: str, filters: dict[str, str]) -> Path | None:
         """A path from the save dialog; a name without one of the ``filters``' suffixes (filter → suffix)
         gets the chosen filter's, as Save As does."""
+        self.commit_typing()
         folder = self._path.parent if self._path else Path.home()
         path, chosen = QFileDialog.getSaveFileName(self, title, str(folder / name), ";;".join(filters))
         if not path:

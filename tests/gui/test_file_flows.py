@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMessageBox
 
 from attnviz.engine import weightsfile
 from attnviz.engine.examples import load_example
@@ -258,3 +258,58 @@ def test_a_file_past_what_the_window_shows_is_refused_in_one_line_and_the_docume
     assert "wide.npz: d_model is 5,000; the window works with at most 4,096" in message and "\n" not in message
     assert window.model.document().equals(before) and window.windowTitle() == title
     assert str(path.resolve()) not in window.recent_files()
+
+
+def start_typing_in_a_cell(window, qtbot, text: str):
+    """Double-click W_q's first cell and type ``text`` over it, without Enter."""
+    view = window.tables["W_q"]
+    window.tabs.setCurrentWidget(view)
+    rect = view.visualRect(view.model().index(0, 0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    (editor,) = [e for e in view.findChildren(QLineEdit, "cellEditor") if e.isVisible()]
+    editor.selectAll()
+    qtbot.keyClicks(editor, text)
+    return view, editor
+
+
+def start_typing_in_a_box(window, qtbot, name: str, text: str):
+    box = window.findChild(QAbstractSpinBox, name)
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, text)
+    assert box.hasFocus()
+    return box
+
+
+def test_a_number_typed_in_a_cell_but_not_entered_is_saved_by_ctrl_s(window, dialogs, pizza_file, qtbot):
+    assert window.load_file(pizza_file)
+    view, editor = start_typing_in_a_cell(window, qtbot, "9.5")
+    qtbot.keyClick(editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert weightsfile.load(pizza_file).W_q[0, 0, 0] == 9.5
+    assert not window.isWindowModified()
+    assert view.hasFocus()  # where the person was, less the closed editor
+
+
+@pytest.mark.parametrize(("name", "text", "field", "value"), [
+    ("spin:temperature", "2.5", "temperature", 2.5),
+    ("spin:d_model", "6", "d_model", 6),
+])
+def test_a_number_typed_in_a_box_but_not_entered_is_saved_by_ctrl_s(window, dialogs, pizza_file, qtbot, name, text,
+                                                                     field, value):
+    assert window.load_file(pizza_file)
+    box = start_typing_in_a_box(window, qtbot, name, text)
+    qtbot.keyClick(box, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    saved = weightsfile.load(pizza_file)
+    assert (saved.config.temperature if field == "temperature" else saved.d_model) == value
+    assert not window.isWindowModified() and box.hasFocus()
+
+
+@pytest.mark.parametrize("leave", ["close", "new", "example"])
+def test_a_number_typed_but_not_entered_stops_at_the_unsaved_prompt(window, dialogs, qtbot, leave):
+    start_typing_in_a_cell(window, qtbot, "9.5")
+    dialogs.answer("warning", Button.Cancel)
+    {"close": window.close, "new": window.new_action.trigger, "example": lambda: window.open_example("pizza")}[leave]()
+    assert dialogs.names() == ["warning"]
+    assert window.isVisible() and window.isWindowModified()
+    assert window.model.document().W_q[0, 0, 0] == 9.5
