@@ -518,12 +518,16 @@ class MainWindow(QMainWindow):
     # ---- recent files ----------------------------------------------------
     def recent_files(self) -> list[str]:
         value = QSettings().value("recentFiles", [])
-        if isinstance(value, str):
+        if isinstance(value, str):  # QSettings gives a one-item list back as its item
             value = [value]
-        return [str(v) for v in value or []]
+        if not isinstance(value, list):  # a settings file written by hand or by something else
+            return []
+        return [v for v in value if isinstance(v, str) and v]
 
     def _add_recent(self, path: Path) -> None:
         text = str(path.resolve())
+        if not _qt_can_name(text):
+            return
         files = [text] + [f for f in self.recent_files() if f != text]
         QSettings().setValue("recentFiles", files[:MAX_RECENT])
 
@@ -778,7 +782,20 @@ def _dropped_path(urls: list[QUrl]) -> Path | None:
     return None
 
 
+def _qt_can_name(path: str) -> bool:
+    """Whether Qt can name ``path``: a name whose bytes are not UTF-8 reaches Python with lone
+    surrogates (surrogateescape), which a QString turns into U+FFFD, the name of another file."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _write_with_qsavefile(path: Path, data: bytes) -> None:
+    if not _qt_can_name(str(path)):
+        raise AttnvizError(f"{path.name}: the file's name is not valid UTF-8, so it cannot be saved under it; "
+                           "use Save As with another name")
     f = QSaveFile(str(path))
     if not f.open(QSaveFile.OpenModeFlag.WriteOnly):
         raise AttnvizError(f"{path.name}: cannot write there ({f.errorString()})")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, QSettings, QSize, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMessageBox
 
-from attnviz.engine import weightsfile
+from attnviz.engine import AttnvizError, weightsfile
 from attnviz.engine.examples import load_example
 from attnviz.gui.main_window import MainWindow
 
@@ -313,3 +314,34 @@ def test_a_number_typed_but_not_entered_stops_at_the_unsaved_prompt(window, dial
     assert dialogs.names() == ["warning"]
     assert window.isVisible() and window.isWindowModified()
     assert window.model.document().W_q[0, 0, 0] == 9.5
+
+
+@pytest.mark.parametrize("stored", [5, QSize(1, 2), QByteArray(b"abc"), ["/a.json", 3, "", None]])
+def test_recent_files_written_by_something_else_do_not_stop_the_window(qtbot, pizza_file, stored):
+    QSettings().setValue("recentFiles", stored)
+    window = MainWindow(weightsfile.load(pizza_file), path=pizza_file)  # as `attnviz FILE` makes it
+    qtbot.addWidget(window)
+    kept = ["/a.json"] if isinstance(stored, list) else []
+    assert window.recent_files() == [str(pizza_file.resolve()), *kept]
+    window._fill_recent_menu()
+    assert [a.toolTip() for a in window.recent_menu.actions()] == window.recent_files()
+    window.model.undo_stack.setClean()
+
+
+def test_a_file_whose_name_is_not_utf8_is_not_saved_under_another_name(window, dialogs, tmp_path):
+    name = os.fsdecode(b"\xff\xfe.json")  # as Python gets such a name: '\udcff\udcfe.json'
+    path = tmp_path / name
+    try:
+        weightsfile.save(load_example("pizza"), path)
+    except (OSError, AttnvizError):
+        pytest.skip("this file system takes only UTF-8 names")
+    before = sorted(os.listdir(tmp_path))
+    assert window.load_file(path)
+    edit_a_cell(window, "2.5")
+    assert not window.save()
+    (message,) = dialogs.texts("critical")
+    assert "not valid UTF-8" in message and "Save As" in message and "\n" not in message
+    assert sorted(os.listdir(tmp_path)) == before  # Qt would have written '\ufffd\ufffd.json'
+    assert weightsfile.load(path).W_q[0, 0, 0] == load_example("pizza").W_q[0, 0, 0]
+    assert window.isWindowModified()
+    assert all("\ufffd" not in f for f in window.recent_files())
