@@ -487,6 +487,7 @@ def test_unwritable_screenshot_is_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR_PREFIX), lines
+    assert "x.png" in lines[0] and "No such file or directory" in lines[0]  # the reason, not only the failure
 
 
 BUG_IN_A_PAINT = """

@@ -15,6 +15,7 @@ from attnviz import __version__
 from attnviz.engine import AttnvizError
 from attnviz.engine.examples import load_example
 from attnviz.engine.weightsfile import load
+from attnviz.gui.export import save_png
 from attnviz.gui.style import use_kept_icons
 
 CRASH_LOG = Path(tempfile.gettempdir()) / "attnviz-error.log"
@@ -116,12 +117,12 @@ def _screenshot(app: QApplication, window, out: Path, size: tuple[int, int]) -> 
     # let layouts settle and the coalesced recompute land before grabbing
     for _ in range(4):
         app.processEvents()
-    ok = window.grab().save(str(out), "PNG")
-    window.model.undo_stack.setClean()  # nothing to ask about on the way out
-    window.close()
-    _tear_down(app, window)
-    if not ok:
-        raise AttnvizError(f"could not write the screenshot to {out}")
+    try:
+        save_png(window, out)
+    finally:
+        window.model.undo_stack.setClean()  # nothing to ask about on the way out
+        window.close()
+        _tear_down(app, window)
     return 0
 
 

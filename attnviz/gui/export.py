@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QGuiApplication, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
@@ -110,11 +110,22 @@ def _render_scene_svg(item: QGraphicsItem | QGraphicsScene, tmp: Path) -> None:
         _paint_svg(tmp, size, "attnviz plot", lambda painter: scene.render(painter, target, source))
 
 
+def save_png(widget: QWidget, path: str | os.PathLike[str]) -> None:
+    """Grab ``widget`` and write it to ``path`` as a PNG, whatever the extension (``--screenshot``)."""
+    _atomic_write(Path(path), _widget_png_writer(widget))
+
+
 def _widget_png_writer(widget: QWidget) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
         pixmap = widget.grab()
-        if pixmap.isNull() or not pixmap.save(str(tmp), "PNG"):
+        # encoded in memory: a full disk is then Python's OSError, with its reason, and not
+        # libpng's "Write Error" on stderr
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if pixmap.isNull() or not pixmap.save(buffer, "PNG"):
             raise AttnvizError("Qt could not grab or encode the widget as PNG")
+        tmp.write_bytes(data.data())
 
     return write
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel
 
 from attnviz.engine import AttnvizError
-from attnviz.gui.export import export_matrix_csv, export_plot, export_text, matrix_to_csv
+from attnviz.gui.export import export_matrix_csv, export_plot, export_text, matrix_to_csv, save_png
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -190,3 +190,33 @@ def test_export_text_utf8(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_screenshot_that_cannot_be_written_keeps_the_old_png_and_says_why(qtbot, tmp_path, monkeypatch, capfd):
+    label = QLabel("softmax → weights")
+    qtbot.addWidget(label)
+    label.resize(200, 50)
+    target = tmp_path / "shot.png"
+    save_png(label, target)
+    old = target.read_bytes()
+    check_png(target)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.write_bytes", full)
+    label.setText("another picture")
+    with pytest.raises(AttnvizError, match=r"^cannot write .*shot\.png: No space left on device$"):
+        save_png(label, target)
+    monkeypatch.undo()
+    assert target.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["shot.png"]
+    assert capfd.readouterr().err == ""  # nothing from libpng
+
+
+def test_a_screenshot_is_a_png_whatever_its_name(qtbot, tmp_path):
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    label.resize(60, 30)
+    save_png(label, tmp_path / "shot.jpg")
+    assert (tmp_path / "shot.jpg").read_bytes()[:8] == PNG_MAGIC
