@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import tempfile
@@ -13,12 +14,22 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from attnviz import __version__
 from attnviz.engine import AttnvizError
+from attnviz.engine.errors import one_line
 from attnviz.engine.examples import load_example
 from attnviz.engine.weightsfile import load
 from attnviz.gui.export import save_png
 from attnviz.gui.style import use_kept_icons
 
-CRASH_LOG = Path(tempfile.gettempdir()) / "attnviz-error.log"
+
+def _crash_log_name() -> str:
+    """One log per user: in a shared temporary folder another user's log cannot be written over."""
+    try:
+        return f"attnviz-error-{getpass.getuser()}.log"
+    except Exception:  # no login name to be had (no USER, no passwd entry)
+        return "attnviz-error.log"
+
+
+CRASH_LOG = Path(tempfile.gettempdir()) / _crash_log_name()
 
 
 # Qt warnings that say nothing to a user (the offscreen platform cannot size windows).
@@ -58,11 +69,29 @@ def has_display() -> bool:
 
 def report_unexpected(exc_type, exc, tb, *, dialog: bool = True) -> None:
     """A bug must not show a traceback to the user: log it, say one line (in a dialog, too, with ``dialog``)."""
-    CRASH_LOG.write_text("".join(traceback.format_exception(exc_type, exc, tb)), encoding="utf-8")
-    message = f"Unexpected error: {exc_type.__name__}: {exc}. Details were written to {CRASH_LOG}."
+    log = _write_crash_log("".join(traceback.format_exception(exc_type, exc, tb)))
+    told = f"Details were written to {log}." if log else "The details could not be written anywhere."
+    message = f"Unexpected error: {exc_type.__name__}: {one_line(str(exc))}. {told}"
     print(f"attnviz: error: {message}", file=sys.stderr)
     if dialog and QApplication.instance() is not None:
         QMessageBox.critical(None, "attnviz", message)
+
+
+def _write_crash_log(details: str) -> Path | None:
+    """Where the details went: CRASH_LOG, else a new file of their own (CRASH_LOG is not ours to
+    write, say), else nowhere. The report of a bug must not fail itself."""
+    try:
+        CRASH_LOG.write_text(details, encoding="utf-8")
+        return CRASH_LOG
+    except OSError:
+        pass
+    try:
+        fd, name = tempfile.mkstemp(prefix="attnviz-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(details)
+        return Path(name)
+    except OSError:
+        return None
 
 
 def run(
@@ -88,8 +117,10 @@ def run(
     unexpected: list[BaseException] = []
 
     def report_without_dialog(exc_type, exc, tb) -> None:
-        # nobody is there to close a dialog: it would wait for ever; the exit code tells instead
-        report_unexpected(exc_type, exc, tb, dialog=False)
+        # nobody is there to close a dialog: it would wait for ever; the exit code tells instead.
+        # One line: a bug in a paint reaches here from the paint, then again out of grab()
+        if not unexpected:
+            report_unexpected(exc_type, exc, tb, dialog=False)
         unexpected.append(exc)
 
     sys.excepthook = report_unexpected if screenshot is None else report_without_dialog

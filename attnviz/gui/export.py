@@ -27,7 +27,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QRectF, QSize
-from PySide6.QtGui import QGuiApplication, QPainter
+from PySide6.QtGui import QGuiApplication, QPainter, QPixmap
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
 
@@ -111,13 +111,19 @@ def _render_scene_svg(item: QGraphicsItem | QGraphicsScene, tmp: Path) -> None:
 
 
 def save_png(widget: QWidget, path: str | os.PathLike[str]) -> None:
-    """Grab ``widget`` and write it to ``path`` as a PNG, whatever the extension (``--screenshot``)."""
-    _atomic_write(Path(path), _widget_png_writer(widget))
+    """Grab ``widget`` and write it to ``path`` as a PNG, whatever the extension (``--screenshot``).
+
+    The grab comes first: a bug in a paint is a bug, not a failure to write.
+    """
+    _atomic_write(Path(path), _pixmap_png_writer(widget.grab()))
 
 
 def _widget_png_writer(widget: QWidget) -> Callable[[Path], None]:
+    return lambda tmp: _pixmap_png_writer(widget.grab())(tmp)
+
+
+def _pixmap_png_writer(pixmap: QPixmap) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
-        pixmap = widget.grab()
         # encoded in memory: a full disk is then Python's OSError, with its reason, and not
         # libpng's "Write Error" on stderr
         data = QByteArray()
