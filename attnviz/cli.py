@@ -104,7 +104,13 @@ def convert(src: str, dst: str) -> None:
 def run_headless(argv: Sequence[str]) -> int:
     args = headless_parser().parse_args(argv)
     if args.command == "compute":
-        print(compute_json(args.file, args.sentence))
+        text = compute_json(args.file, args.sentence)
+        try:
+            print(text, flush=True)  # flushed here: a full disk must fail here, not at exit
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise AttnvizError(f"cannot write the output: {e.strerror or e}") from None
     else:
         convert(args.input, args.output)
     return 0

@@ -503,14 +503,33 @@ sys.exit(run(screenshot=sys.argv[1]))
 """
 
 
+def a_bug_in_a_paint(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path), "TMPDIR": str(tmp_path), "USER": "someone"}
+    return subprocess.run([sys.executable, "-c", BUG_IN_A_PAINT, str(tmp_path / "x.png")], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=60)
+
+
 def test_a_bug_during_a_screenshot_exits_1_with_one_line_and_no_dialog(tmp_path):
     """No one is there to close an error dialog: it would wait for ever (it did)."""
-    env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-c", BUG_IN_A_PAINT, str(tmp_path / "x.png")], capture_output=True,
-                          text=True, cwd=tmp_path, env=env, timeout=60)
+    proc = a_bug_in_a_paint(tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "Unexpected error: RuntimeError: a bug in a paint" in proc.stderr.splitlines()[0]
+    (line,) = proc.stderr.splitlines()
+    log = tmp_path / "attnviz-error-someone.log"  # the user's own: a shared temporary folder holds others'
+    # (PySide puts "Error calling Python override of QLabel::paintEvent(): " first, on the same line)
+    assert line.endswith(f"attnviz: error: Unexpected error: RuntimeError: a bug in a paint. "
+                         f"Details were written to {log}."), line
+    assert "RuntimeError: a bug in a paint" in log.read_text(encoding="utf-8")
+
+
+def test_a_crash_log_that_cannot_be_written_does_not_stop_the_report(tmp_path):
+    (tmp_path / "attnviz-error-someone.log").mkdir()  # there, and not a file attnviz may write
+    proc = a_bug_in_a_paint(tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    written = line.removesuffix(".").split("Details were written to ")[1]
+    assert Path(written).parent == tmp_path and Path(written).name.startswith("attnviz-error-")
+    assert "RuntimeError: a bug in a paint" in Path(written).read_text(encoding="utf-8")
 
 
 HALF_TYPED = """
@@ -576,3 +595,12 @@ def test_the_window_paints_without_qts_gui_thread_pool(tmp_path):
     if pooled("bare") == 0:
         pytest.skip("this Qt paints a bare scroll bar without its thread pool: nothing to turn off")
     assert pooled("attnviz") == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_compute_onto_a_full_disk_says_so_in_one_line(tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "attnviz", "compute", str(SMALL)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env_for(qt=False), timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == f"{ERROR_PREFIX}cannot write the output: No space left on device\n"
