@@ -81,6 +81,17 @@ class AttentionResult:
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Row-wise softmax of ``logits / temperature`` that stays finite for any input without NaN.
 
+    It exponentiates :func:`shifted`, which is at most 0, and normalises each row.
+    """
+    e = shifted(logits, temperature)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def shifted(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """``(logits − row max) / temperature``, a new array, at most 0: what softmax exponentiates.
+
     Subtracting the row maximum keeps exp() ≤ 1, and doing it before dividing
     by the temperature means a temperature near 0 cannot overflow: the
     quotient is ≤ 0, so the largest entries keep weight and the rest tend to 0.
@@ -100,8 +111,6 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     e = logits - top
     if temperature != 1.0:
         e /= temperature
-    np.exp(e, out=e)
-    e /= e.sum(axis=-1, keepdims=True)
     return e
 
 

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from attnviz.engine import AttentionResult, Document
+from attnviz.engine.attention import shifted
 from attnviz.gui.numbers import MINUS
 from attnviz.gui.numbers import component as sub
 from attnviz.gui.numbers import format_number as fmt
@@ -376,35 +377,54 @@ def _masked_keys(ctx: Context) -> list[bool]:
     return [bool(ctx.doc.config.causal and j > ctx.i) for j in range(ctx.r.n_tokens)]
 
 
-def _exponentials(logits: np.ndarray) -> np.ndarray:
-    """e^(logit − max) per key, treating ±∞ the way the engine's softmax does."""
-    posinf = np.isposinf(logits)
-    if posinf.any():
-        logits = np.where(posinf, 0.0, -np.inf)
-    with np.errstate(invalid="ignore", over="ignore"):
-        z = logits - logits.max(initial=-np.inf)
-        return np.exp(z)
+def _shifted(ctx: Context) -> np.ndarray:
+    """Each key's logit − max (at most 0; −∞ where masked) as the engine's softmax works it out: from
+    the scores before the division by T, so a logit that overflows at a tiny T is not ∞ − ∞."""
+    r, cfg = ctx.r, ctx.doc.config
+    scaled = r.scores[ctx.head, ctx.i] / (np.sqrt(ctx.doc.d_k) if cfg.scale else 1.0)
+    scaled = np.where(_masked_keys(ctx), -np.inf, scaled)
+    with np.errstate(all="ignore"):
+        return shifted(scaled, cfg.temperature)
+
+
+def _softmax_notes(ctx: Context, logits: np.ndarray, kept: list[int]) -> list[str]:
+    """What the table cannot show on its own when a score or a logit overflowed."""
+    scores = ctx.r.scores[ctx.head, ctx.i, kept]
+    if np.isnan(scores).any() and not np.isposinf(scores).any():
+        return ["A score is NaN (∞ × 0 in q · k overflowed), so this row's weights are not defined."]
+    if np.isposinf(scores).any():
+        return ["Some scores overflowed to ∞: those keys share all the weight equally, the limit as their "
+                "scores grow. The true scores are beyond a 64-bit float, so these weights are not exact."]
+    if len(kept) and np.isneginf(scores).all():
+        return ["Every score of this row overflowed to −∞: no limit is defined, so the weight is spread evenly."]
+    if not np.isfinite(logits[kept]).all():
+        return ["Some logits overflow a 64-bit float at this temperature, so logit − max is worked out "
+                "from the scores before dividing by T, as softmax does: it stays finite."]
+    return []
 
 
 def step_softmax(ctx: Context) -> Step:
     r, h, i = ctx.r, ctx.head, ctx.i
     logits = np.asarray(r.logits[h, i])
-    e = _exponentials(logits)
+    z = _shifted(ctx)
+    e = np.exp(z)
     total = float(e.sum())
-    finite = logits[np.isfinite(logits)]
-    top = float(finite.max()) if finite.size else 0.0
     weights = r.weights[h, i]
     masked = _masked_keys(ctx)
+    kept = [j for j in range(r.n_tokens) if not masked[j]]
+    # "logit − max = …" only where both are numbers; else the engine's difference alone
+    top = float(logits[kept].max()) if kept else 0.0
+    spelled = bool(kept) and np.isfinite(logits[kept]).all()
     rows = []
     for j in ctx.keys:
         label: list[Seg] = [f"#{j + 1} ", ctx.tok(j)]
         w = ctx.num(weights[j], ("weights", h, i, j))
         if masked[j]:
             rows.append([label, ["masked"], ["0"], [w]])
-        else:
-            z = [ctx.num(logits[j]), f" {MINUS} ", ctx.num(top), " = ", ctx.num(logits[j] - top)]
-            rows.append([label, z, [ctx.num(e[j])], [ctx.num(e[j]), " ÷ ", ctx.num(total), " = ", w]])
-    kept = [j for j in range(r.n_tokens) if not masked[j]]
+            continue
+        difference = [ctx.num(logits[j]), f" {MINUS} ", ctx.num(top), " = ", ctx.num(z[j])] if spelled \
+            else [ctx.num(z[j])]
+        rows.append([label, difference, [ctx.num(e[j])], [ctx.num(e[j]), " ÷ ", ctx.num(total), " = ", w]])
     blocks: list[Block] = [
         Para(["Softmax turns the logits into weights that are positive and add up to 1. Subtracting the largest "
               "logit first changes nothing in the result but keeps e^… from overflowing."]),
@@ -414,8 +434,7 @@ def step_softmax(ctx: Context) -> Step:
         Para([Mono("Σ weights = "), *_sum_segs(ctx, weights[list(ctx.keys)], r.n_tokens), " = ",
               ctx.num(float(np.sum(weights)))], "math"),
     ]
-    if np.isposinf(logits).any():
-        blocks.append(Para(["Some logits are infinite: they share all the weight equally."], "note"))
+    blocks += [Para([note], "note") for note in _softmax_notes(ctx, logits, kept)]
     values = {"max": top, "exp": e, "sum_exp": total, "weights": weights,
               "sum_weights": float(np.sum(weights))}
     return Step(4, "softmax", "Softmax", "weight_j = e^(logit_j − max) ÷ Σ e^(logit − max)", blocks, values)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QUrl
 from attnviz.engine import Config, Document
 from attnviz.gui.calculation_document import LINK_COLOR
 from attnviz.gui.calculation_panel import EMPTY_MESSAGE, CalculationPanel, parse_source
+from attnviz.gui.numbers import MINUS
 from attnviz.gui.numbers import format_number as fmt
 from attnviz.gui.numbers import parse_shown as parse_number
 from attnviz.gui.view_state import ViewState
@@ -722,3 +723,36 @@ def test_the_page_says_its_results_come_from_the_full_values_not_the_rounded_one
     panel.regenerate()
     text = " ".join(panel.to_plain_text().split())
     assert "shown rounded (Digits, above); each result is worked out from the full values" in text
+
+
+def _two_words(embeddings, W_q=((1.0, 0.0), (0.0, 1.0)), temperature=1.0, sentence="a b") -> Document:
+    eye = [[1.0, 0.0], [0.0, 1.0]]
+    return Document(vocab=("a", "b"), embeddings=embeddings, W_q=[W_q], W_k=[eye], W_v=[eye], sentence=sentence,
+                    config=Config(positional_encoding="none", temperature=temperature))
+
+
+OVERFLOWS = {
+    # scores 1.6e303 and 1.2e303 are finite, ÷ √2 ÷ 1e-6 is not: the logits are ∞ and ∞
+    "logits at a tiny temperature": (_two_words([[4e151, 0.0], [3e151, 0.0]], temperature=1e-6),
+                                     [1.0, 0.0], "worked out from the scores before dividing by T"),
+    # q · k = −1e400: the only key's score is −∞
+    "a row of −∞": (_two_words([[1e200, 0.0], [0.0, 1.0]], W_q=((-1.0, 0.0), (0.0, -1.0)), sentence="a"),
+                    [1.0], "spread evenly"),
+    # q · k = 1e400 beside 0
+    "∞ beside a number": (_two_words([[1e200, 0.0], [0.0, 1.0]]), [1.0, 0.0], "share all the weight equally"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("case", list(OVERFLOWS))
+def test_the_softmax_step_of_an_overflowed_row_shows_what_softmax_computed(qtbot, case):
+    doc, expected, note = OVERFLOWS[case]
+    _, view, panel = make_panel(qtbot, doc)
+    view.set_token(0)
+    softmax = panel.steps()[3]
+    e, total, weights = (np.array(softmax["values"][k]) for k in ("exp", "sum_exp", "weights"))
+    np.testing.assert_array_equal(weights, expected)  # the limits, as the engine's weights
+    np.testing.assert_array_equal(e / total, weights)  # each "e ÷ Σe = weight" line holds
+    text = panel.to_plain_text()
+    assert note in text
+    assert "NaN" not in text and f"∞ {MINUS} " not in text  # no arithmetic on an overflowed logit
