@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
@@ -33,12 +33,29 @@ def _label_font() -> QFont:
     return font
 
 
+_TITLE_POINTS = 10
+_TITLE_MARGIN = 6  # px each side: pyqtgraph's label and plot margins
+
+
+def _title_font() -> QFont:
+    font = QFont()
+    font.setPointSize(_TITLE_POINTS)
+    return font
+
+
+@functools.lru_cache(maxsize=256)  # an edit sets the same title again
+def _elided_title(text: str, room: int) -> str:
+    return QFontMetrics(_title_font()).elidedText(text, Qt.TextElideMode.ElideRight, room)
+
+
 @functools.lru_cache(maxsize=4096)
 def _label_width(text: str) -> int:
     return QFontMetrics(_label_font()).horizontalAdvance(text)
 
 
 class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
+    _full_title = ""  # (the view is resized while it is being built)
+
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="w",
                          plotItem=rect_plot(axisItems=cached_axes("left", "bottom"), enableMenu=False))
@@ -62,7 +79,7 @@ class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
         self._ticks: list[tuple[int, str]] = []
         self._tokens: tuple[str, ...] = ()
         self._coloured_for: tuple[bool, ...] | None = None  # the mask (per bar) the bars were coloured for
-        self._title = ""
+        self._title = ""  # as shown
         self._width = 0.0
         plot.vb.sigResized.connect(self._on_view_resized)
         model.resultChanged.connect(self.refresh)
@@ -120,10 +137,25 @@ class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
             self.getPlotItem().getAxis("bottom").setTicks([ticks])
 
     def _set_title(self, text: str) -> None:
+        self._full_title = text
+        self._show_title()
+
+    def _show_title(self) -> None:
+        """The title, cut short with "…" where the panel is narrower: a title label is as wide as its
+        text at least, and a plot as wide as its title, so a long one pushed the last bars out of view."""
+        plot = self.getPlotItem()
+        # the title sits over the bars' column, right of the weight axis
+        room = int(max(self.viewport().width() - plot.getAxis("left").width() - 2 * _TITLE_MARGIN, 0))
+        shown = _elided_title(self._full_title, room)
         # setting even the same title relays out the plot, which resizes the view
-        if text != self._title:
-            self._title = text
-            self.getPlotItem().setTitle(text, color="#222", size="10pt")
+        if shown != self._title:
+            self._title = shown
+            plot.setTitle(shown, color="#222", size=f"{_TITLE_POINTS}pt")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._full_title:
+            self._show_title()
 
     def _on_view_resized(self) -> None:
         width = self.getPlotItem().vb.width()

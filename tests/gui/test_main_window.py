@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QRadioButton
 
 from attnviz.engine.examples import load_example
 from attnviz.gui.heatmap import MASKED_LABEL
+from attnviz.gui.main_window import MainWindow
 from tests.gui.event_log import EventLog
 from tests.gui.test_plot_pixels import rgb
 
@@ -774,3 +775,22 @@ def test_weights_whose_scores_overflow_get_a_warning_that_undo_takes_away(window
         window.undo_action.trigger()
     window.model.flush()
     assert warning.isHidden() and window.model.result.overflow() is None
+
+
+def test_a_narrow_window_shortens_the_bar_charts_title_and_keeps_every_bar(qtbot):
+    # the title label was as wide as its text, and the plot as wide as its title: at 900 px the
+    # chart ran past its panel and the last two bars were out of view
+    window = MainWindow(load_example("pizza"), use_settings=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.model.undo_stack.setClean())
+    window.resize(900, 650)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.selected
+    plot = panel.getPlotItem()
+    qtbot.waitUntil(lambda: plot.titleLabel.text.endswith("…"))
+    assert plot.titleLabel.text.startswith("What 'The' attends to")
+    assert plot.geometry().width() <= panel.viewport().width()
+    left, right = plot.vb.viewRange()[0]
+    assert left < -0.35 and right > len(window.model.result.tokens) - 0.65  # every bar's whole width
+    window.resizeDocks([window.docks["selected"]], [420], Qt.Orientation.Horizontal)  # room again
+    qtbot.waitUntil(lambda: plot.titleLabel.text == "What 'The' attends to (head 1)")
