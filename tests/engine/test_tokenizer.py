@@ -1,7 +1,8 @@
-"""The tokenizer: words (with internal apostrophes) and single non-space characters."""
+"""The tokenizer: words (with internal apostrophes) and single visible characters, emoji sequences included."""
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 import pytest
@@ -42,6 +43,24 @@ CASES = [
     ("", []),
     (" ", []),
     ("\t\n \r", []),
+    # a symbol keeps what is drawn as part of it: no invisible selector or joiner of its own
+    ("I \u2764\ufe0f pizza", ["I", "\u2764\ufe0f", "pizza"]),  # red heart: ❤ and variation selector 16
+    ("\u2764\ufe0fpizza", ["\u2764\ufe0f", "pizza"]),  # the selector is not the start of a word
+    ("\u263a\ufe0e", ["\u263a\ufe0e"]),  # text-style selector
+    ("\U0001f468\u200d\U0001f469\u200d\U0001f467", ["\U0001f468\u200d\U0001f469\u200d\U0001f467"]),  # family
+    ("\U0001f3f3\ufe0f\u200d\U0001f308!", ["\U0001f3f3\ufe0f\u200d\U0001f308", "!"]),  # rainbow flag
+    ("\U0001f469\U0001f3fd\u200d\U0001f4bb codes", ["\U0001f469\U0001f3fd\u200d\U0001f4bb", "codes"]),
+    ("\U0001f44d\U0001f3fb\U0001f44d\U0001f3ff", ["\U0001f44d\U0001f3fb", "\U0001f44d\U0001f3ff"]),  # skin tones
+    ("\U0001f1eb\U0001f1f7", ["\U0001f1eb\U0001f1f7"]),  # the flag of France: two regional indicators
+    ("\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea\U0001f1ee",  # pairs from the left; the fifth is alone
+     ["\U0001f1eb\U0001f1f7", "\U0001f1e9\U0001f1ea", "\U0001f1ee"]),
+    ("\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland: tag characters
+     ["\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"]),
+    ("#\ufe0f\u20e3 1\ufe0f\u20e3", ["#\ufe0f\u20e3", "1\ufe0f\u20e3"]),  # keycaps
+    ("\U000e0100\u2764\U000e0100", ["\U000e0100", "\u2764\U000e0100"]),  # an ideographic selector with no symbol
+    ("\u2192\u0338 _\u0301", ["\u2192\u0338", "_\u0301"]),  # combining marks on symbols
+    ("\u2764\u200dpizza", ["\u2764\u200d", "pizza"]),  # a joiner takes no word along
+    ("a\U0001f3fb", ["a", "\U0001f3fb"]),  # words are as they were: a modifier after a letter is a symbol
 ]
 
 
@@ -104,6 +123,59 @@ def test_every_token_is_a_word_or_one_character(text):
             assert t[0].isalnum() and t[-1].isalnum()
             assert "_" not in t
             assert "''" not in t and "’’" not in t and "'’" not in t and "’'" not in t
+
+
+ZWJ = "\u200d"
+# Drawn as part of the character before them, never on their own.
+EXTENDERS = ("\u0301", "\u0338", "\u20e3", "\ufe0e", "\ufe0f", "\U000e0100", "\U000e01ef",
+             "\U0001f3fb", "\U0001f3ff", "\U000e0020", "\U000e0067", "\U000e007f")
+SYMBOLS = ("!", "?", "#", "_", "(", "\u2764", "\u263a", "\u2192", "\U0001f44d", "\U0001f468", "\U0001f469",
+           "\U0001f3f3", "\U0001f308", "\U0001f355")
+FLAGS = ("\U0001f1eb\U0001f1f7", "\U0001f1e9\U0001f1ea", "\U0001f1ef\U0001f1f5")  # regional indicator pairs
+
+
+def _invisible(c: str) -> bool:
+    """A combining mark, a selector, a joiner, a skin-tone modifier or a tag: nothing to see alone."""
+    return (unicodedata.category(c).startswith("M") or c == ZWJ or "\U0001f3fb" <= c <= "\U0001f3ff"
+            or "\U000e0020" <= c <= "\U000e007f")
+
+
+def _is_word(token: str) -> bool:
+    return token[0].isalnum() or unicodedata.category(token[0]).startswith("M")
+
+
+@st.composite
+def clusters(draw):
+    """One visible character: a symbol or a flag, its marks and selectors, maybe joined to more such."""
+    def one() -> str:
+        return draw(st.sampled_from(SYMBOLS + FLAGS)) + "".join(draw(st.lists(st.sampled_from(EXTENDERS), max_size=3)))
+
+    return ZWJ.join(one() for _ in range(draw(st.integers(1, 3))))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(clusters() | st.text("abcé1", min_size=1, max_size=4), max_size=8), st.data())
+def test_each_visible_character_is_one_token(pieces, data):
+    text = ""
+    for i, piece in enumerate(pieces):
+        between_words = i > 0 and _is_word(piece) and _is_word(pieces[i - 1])
+        text += (" " if between_words else data.draw(st.sampled_from(["", " "]))) + piece
+    tokens = tokenize(text)
+    assert tokens == pieces
+    assert not any(all(_invisible(c) for c in t) for t in tokens)
+    assert [text[a:b] for a, b in token_spans(text)] == tokens
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(st.sampled_from(("a", "b", "é", "1", "'", " ", ZWJ, *EXTENDERS, *SYMBOLS, "\U0001f1eb", "\U0001f1f7"))))
+def test_no_symbol_sheds_an_invisible_token(text):
+    """Whatever the mix: nothing invisible starts a token right after a symbol, and nothing is lost."""
+    tokens, spans = tokenize(text), token_spans(text)
+    assert "".join(tokens) == "".join(text.split())
+    assert [text[a:b] for a, b in spans] == tokens
+    for (prev, (_, end)), (token, (start, _)) in itertools.pairwise(zip(tokens, spans, strict=True)):
+        if end == start and not _is_word(prev):
+            assert not _invisible(token[0]), (prev, token)
 
 
 def test_a_sentence_longer_than_the_limit_is_refused_everywhere():

@@ -157,6 +157,17 @@ def test_json_partial_config_takes_defaults():
     assert doc.config == Config(causal=True)
 
 
+def test_emoji_are_vocabulary_words_a_sentence_finds():
+    """A heart with its selector, a family joined by ZWJ and a flag are each one token, so one word."""
+    from attnviz.engine import forward
+
+    heart, family, flag = "\u2764\ufe0f", "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f1eb\U0001f1f7"
+    text = json.dumps({"vocab": ["i", heart, family, flag], "embeddings": [[1], [2], [3], [4]],
+                       "W_q": [[1]], "W_k": [[1]], "W_v": [[1]], "sentence": f"I {heart} my {family}{flag}"})
+    doc = wf.loads(text.encode(), ".json", "emoji.json")
+    assert forward(doc).token_ids == (0, 1, -1, 2, 3)
+
+
 # -----------------------------------------------------------------------------
 # other dtypes and 2-D matrices in the binary formats
 
