@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import json
 import os
+import re
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from safetensors.numpy import save as st_save
 
-from attnviz.engine import atomic
+from attnviz.engine import atomic, forward
 from attnviz.engine import weightsfile as wf
 from attnviz.engine.document import MATRICES, Config, Document
 from attnviz.engine.errors import AttnvizError
@@ -159,13 +162,52 @@ def test_json_partial_config_takes_defaults():
 
 def test_emoji_are_vocabulary_words_a_sentence_finds():
     """A heart with its selector, a family joined by ZWJ and a flag are each one token, so one word."""
-    from attnviz.engine import forward
-
     heart, family, flag = "\u2764\ufe0f", "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f1eb\U0001f1f7"
     text = json.dumps({"vocab": ["i", heart, family, flag], "embeddings": [[1], [2], [3], [4]],
                        "W_q": [[1]], "W_k": [[1]], "W_v": [[1]], "sentence": f"I {heart} my {family}{flag}"})
     doc = wf.loads(text.encode(), ".json", "emoji.json")
     assert forward(doc).token_ids == (0, 1, -1, 2, 3)
+
+
+# -----------------------------------------------------------------------------
+# a sentence's words outside the vocabulary, as docs/file-format.md tells another program to compute them
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "file-format.md"
+
+
+def _docs_recipe() -> tuple[str, str]:
+    """The prose and the Python code block of the docs' section on words outside the vocabulary."""
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index("### Words outside the vocabulary")
+    section = text[start : text.index("\n#", start + 1)]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code, "the section shows the recipe in Python"
+    return " ".join(section.split()), code.group(1)
+
+
+@pytest.mark.parametrize("word", ["Zebra", "日本語", "ПРИВЕТ", "don’t", "\u2764\ufe0f"])
+def test_the_docs_recipe_gives_the_vector_of_a_word_outside_the_vocabulary(word):
+    prose, code = _docs_recipe()
+    for fact in ("lower-cased with Python's `str.lower()`", "encoded as UTF-8", "BLAKE2b with an 8-byte digest size",
+                 "not the first 8 bytes of the default 64-byte digest", "little-endian unsigned integer",
+                 "PCG64", "`d_model` standard normals", "rounded to 2 decimals"):
+        assert fact in prose, f"docs/file-format.md should say {fact!r}"
+    namespace = {"hashlib": hashlib, "np": np, "word": word, "d_model": 5}
+    exec(code, namespace)
+    vector = _unknown_word_as_the_app_sees_it(word, 5)
+    assert namespace["vector"].tolist() == vector.tolist()
+    # what the docs used to say, the first 8 bytes of the default digest, gives another vector
+    seed = int.from_bytes(hashlib.blake2b(word.lower().encode("utf-8")).digest()[:8], "little")
+    assert np.round(np.random.Generator(np.random.PCG64(seed)).standard_normal(5), 2).tolist() != vector.tolist()
+    assert _unknown_word_as_the_app_sees_it(word, 8)[:5].tolist() == vector.tolist()  # "do not depend on d_model"
+
+
+def _unknown_word_as_the_app_sees_it(word: str, d_model: int) -> np.ndarray:
+    w = np.zeros((1, d_model, 1))
+    doc = Document(vocab=("a",), embeddings=np.zeros((1, d_model)), W_q=w, W_k=w, W_v=w, sentence=f"a {word}")
+    result = forward(doc)
+    assert result.token_ids == (0, -1)
+    return result.embeddings[1]
 
 
 # -----------------------------------------------------------------------------
