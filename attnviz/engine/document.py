@@ -131,6 +131,8 @@ class Document:
 
 def validate(doc: Document) -> None:
     """Raise AttnvizError naming the first inconsistency in ``doc``."""
+    if not doc.vocab:
+        raise AttnvizError("vocab is empty; it must hold at least one word")
     for i, word in enumerate(doc.vocab):
         if not isinstance(word, str) or not word or word != word.lower() or word.strip() != word:
             raise AttnvizError(f"vocab[{i}] must be a non-empty lower-case word without outer spaces, got {word!r}")

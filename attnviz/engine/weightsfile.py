@@ -156,7 +156,6 @@ def _build(fields: dict[str, Any]) -> Document:
     arrays = {key: _matrix(fields[key], key) for key in MATRICES if fields.get(key) is not None}
     for key in HEAD_MATRICES:
         arrays[key] = as_heads(arrays[key], key)
-    arrays["embeddings"] = _empty_embeddings(arrays["embeddings"], arrays["W_q"])
     config = _config(fields.get("config"))
     sentence = fields.get("sentence", "")
     if not isinstance(sentence, str):
@@ -243,13 +242,6 @@ def _json_array(value: Any, key: str) -> np.ndarray:
         return a.astype(np.float64)
     except OverflowError:
         raise AttnvizError(f"{key} holds an integer too large for a float") from None
-
-
-def _empty_embeddings(embeddings: np.ndarray, w_q: np.ndarray) -> np.ndarray:
-    """JSON writes an empty vocabulary's embeddings as ``[]``, which has lost d_model; W_q still knows it."""
-    if embeddings.shape == (0,) and w_q.ndim == 3:
-        return embeddings.reshape(0, w_q.shape[1])
-    return embeddings
 
 
 # -----------------------------------------------------------------------------

@@ -75,6 +75,7 @@ BAD = [
     (dict(vocab=("the", "Cat", "sat")), "vocab"),                            # upper case
     (dict(vocab=("the", "ПРИВЕТ", "sat")), "vocab"),
     (dict(vocab=("the", "", "sat")), "vocab"),                               # empty word
+    (dict(vocab=(), embeddings=np.zeros((0, D_MODEL))), "vocab is empty"),   # no words at all
     (dict(vocab=("the", " cat", "sat")), "vocab"),                           # surrounding space
     (dict(vocab=("the", 7, "sat")), "vocab"),                                # not a string
     (dict(sentence=None), "sentence"),

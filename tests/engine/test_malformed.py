@@ -185,6 +185,11 @@ CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
     # vocabulary
     ("vocab-duplicate", ".json", lambda: json_doc(vocab=["go", "go"]), "vocab has 'go' twice"),
     ("vocab-empty-word", ".json", lambda: json_doc(vocab=["let's", ""]), "vocab[1] must be a non-empty"),
+    ("vocab-empty", ".json", lambda: json_doc(vocab=[], embeddings=[]), "vocab is empty; it must hold at least one"),
+    ("npz-vocab-empty", ".npz", lambda: npz_doc(vocab=np.array([], dtype=str), embeddings=np.zeros((0, 2))),
+     "vocab is empty"),
+    ("st-vocab-empty", ".safetensors",
+     lambda: st_doc(tensors={"embeddings": np.zeros((0, 2))}, metadata={"vocab": "[]"}), "vocab is empty"),
     ("vocab-not-string", ".json", lambda: json_doc(vocab=["let's", 3]), "vocab[1] must be a string"),
     ("vocab-not-list", ".json", lambda: json_doc(vocab="let's go"), "vocab must be a list"),
     ("vocab-upper-case", ".json", lambda: json_doc(vocab=["Let's", "go"]), "lower-case"),
