@@ -169,12 +169,8 @@ def _check_format(value: Any) -> None:
 
 
 def _check_version(value: Any) -> None:
-    if isinstance(value, str) and value.isdecimal():
-        if len(value) > 20:  # no int() of thousands of digits (Python refuses past 4300)
-            raise AttnvizError(f"version {short_repr(value)} is not supported; this attnviz reads version {VERSION}")
-        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise AttnvizError(f"version must be a whole number, got {short_repr(value)}")
+        raise AttnvizError(f"version must be the integer {VERSION}, got {_describe(value)}")
     if value != VERSION:
         raise AttnvizError(f"version {value} is not supported; this attnviz reads version {VERSION}")
 
@@ -399,8 +395,19 @@ def _npz_field(key: str, a: np.ndarray) -> Any:
             if not isinstance(value, str):
                 raise AttnvizError(f"config must be JSON text (a 0-d string array), got the number {value!r}")
             return _parse_json(value, "config")
+        if key == "version" and isinstance(value, str):
+            return _npz_version(value)
         return value
     return a
+
+
+def _npz_version(text: str) -> int:
+    """.npz keeps the version as text, where JSON has a number."""
+    if not text.isdecimal():
+        raise AttnvizError(f"version must be the text {str(VERSION)!r}, got {short_repr(text)}")
+    if len(text) > 20:  # no int() of thousands of digits (Python refuses past 4300)
+        raise AttnvizError(f"version {short_repr(text)} is not supported; this attnviz reads version {VERSION}")
+    return int(text)
 
 
 # -----------------------------------------------------------------------------

@@ -214,9 +214,16 @@ CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("npz-format-unknown", ".npz", lambda: npz_doc(format=np.array("keras")), "format is 'keras'"),
     ("version-2", ".json", lambda: json_doc(version=2), "version 2 is not supported"),
     ("st-version-2", ".safetensors", lambda: st_doc(metadata={"version": "2"}), "version 2 is not supported"),
-    ("version-text", ".json", lambda: json_doc(version="one"), "version must be a whole number"),
+    ("version-text", ".json", lambda: json_doc(version="one"), 'version must be the integer 1, got the string "one"'),
+    # the text "1" is what .npz stores, but JSON has numbers: the docs say the integer 1
+    ("version-1-as-text", ".json", lambda: json_doc(version="1"), 'version must be the integer 1, got the string "1"'),
+    ("st-version-1-as-text", ".safetensors", lambda: st_doc(metadata={"version": '"1"'}),
+     'version must be the integer 1, got the string "1"'),
+    ("version-5000-digits-text", ".json", lambda: json_doc(version="1" * 5000), 'got the string "111'),
+    ("npz-version-2", ".npz", lambda: npz_doc(version=np.array("2")), "version 2 is not supported"),
+    ("npz-version-text", ".npz", lambda: npz_doc(version=np.array("one")), "version must be the text '1', got 'one'"),
     # past Python's 4300-digit limit for int(): a message about the file, not about Python's settings
-    ("version-5000-digits-text", ".json", lambda: json_doc(version="1" * 5000), "version '111"),
+    ("npz-version-5000-digits", ".npz", lambda: npz_doc(version=np.array("1" * 5000)), "version '111"),
     ("version-5000-digits", ".json", lambda: json_text('"version": 1', '"version": ' + "1" * 5000),
      "a whole number of more than 4300 digits"),
     ("npz-config-a-number", ".npz", lambda: npz_doc(config=np.array(5)), "config must be JSON text"),
