@@ -12,6 +12,7 @@ import os
 import pickle
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from safetensors.numpy import save as st_save
 
 from attnviz.engine import weightsfile as wf
 from attnviz.engine.errors import AttnvizError
+from attnviz.engine.examples import load_example
 from tests.engine.lets_go import LETS_GO
 
 DOC = LETS_GO
@@ -250,6 +252,48 @@ def test_good_builders_are_good(tmp_path):
         path = tmp_path / f"good{suffix}"
         path.write_bytes(data)
         assert wf.load(path).equals(DOC)
+
+
+# -----------------------------------------------------------------------------
+# the example messages docs/file-format.md shows are what attnviz says
+
+
+def _pizza_npz(**changes) -> bytes:
+    with np.load(io.BytesIO(wf.dumps(load_example("pizza"), ".npz"))) as npz:
+        arrays = _apply({k: npz[k] for k in npz.files}, changes)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _pizza_json(old: str, new: str, after: str) -> bytes:
+    """The pizza example's JSON with the first ``old`` after ``after`` replaced by ``new``."""
+    text = wf.dumps(load_example("pizza"), ".json").decode()
+    at = text.index(old, text.index(after))
+    return (text[:at] + new + text[at + len(old) :]).encode()
+
+
+DOCUMENTED_MESSAGES: dict[str, Callable[[], bytes]] = {
+    "pizza.npz: W_k has shape (1, 4, 3) but W_q has (1, 4, 2)": lambda: _pizza_npz(W_k=np.zeros((1, 4, 3))),
+    "pizza.json: W_q[0, 1, 0] is inf, but every value must be finite": lambda: _pizza_json("-0.03", "1e999", '"W_q"'),
+    "pizza.json: config.temperature must be a finite number > 0, got 'hot'":
+        lambda: _pizza_json("1.0", '"hot"', '"temperature"'),
+    "pizza.npz: W_o is a pickled object array; attnviz never loads pickles":
+        lambda: _pizza_npz(W_o=np.array([[None]], dtype=object)),
+}
+
+
+def test_the_docs_example_messages_are_real(tmp_path):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "file-format.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Validation and errors") :]
+    shown = section.split("```")[1].strip().splitlines()
+    assert shown == list(DOCUMENTED_MESSAGES), "every message the docs show is built below"
+    for message, build in DOCUMENTED_MESSAGES.items():
+        path = tmp_path / message.split(":")[0]
+        path.write_bytes(build())
+        with pytest.raises(AttnvizError) as err:
+            wf.load(path)
+        assert str(err.value) == message
 
 
 # -----------------------------------------------------------------------------
