@@ -1,8 +1,10 @@
 """Token embeddings: vocabulary look-up, with a stable vector for unknown words.
 
 A word that is not in the vocabulary still gets a vector, so any sentence can
-be typed. The vector is derived from the word alone: the first 8 bytes of the
-BLAKE2b digest of its UTF-8 lower-case form seed NumPy's PCG64 generator, which
+be typed. The vector is derived from the word alone: the 8-byte BLAKE2b digest
+(``digest_size=8``, itself a different hash from the first 8 bytes of the full
+one) of its UTF-8 lower-case form, read as a little-endian integer, seeds
+NumPy's PCG64 generator, which
 draws ``d_model`` standard normals, rounded to 2 decimals so a person can read
 and retype them. Neither Python's ``hash()`` (salted per process) nor the
 platform is involved, so the same word gets the same vector on every run and
