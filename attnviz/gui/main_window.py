@@ -46,6 +46,7 @@ from attnviz.gui.export import export_matrix_csv, export_plot, export_text
 from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.lines_view import LinesView
 from attnviz.gui.matrix_view import MatrixView
+from attnviz.gui.numbers import counted
 from attnviz.gui.pe_view import PositionalEncodingView
 from attnviz.gui.primer import PrimerDialog
 from attnviz.gui.selected_panel import SelectedWeightsPanel
@@ -345,8 +346,8 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         m, r = self.model, self.model.result
-        heads = f"{m.n_heads} head{'s' if m.n_heads != 1 else ''}"
-        self.shape_label.setText(f"{r.n_tokens} tokens · d_model {m.d_model} · d_k {m.d_k} · d_v {m.d_v} · {heads} ·")
+        self.shape_label.setText(f"{counted(r.n_tokens, 'token')} · d_model {m.d_model} · d_k {m.d_k} · d_v {m.d_v} · "
+                                 f"{counted(m.n_heads, 'head')} ·")
         self.time_label.set_seconds(m.last_compute_seconds)
         self._show_overflow(r.overflow())
 

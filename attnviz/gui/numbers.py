@@ -69,3 +69,8 @@ _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 def component(index: int) -> str:
     """The 1-based subscript naming component ``index`` (0-based) of a vector: 0 → ₁."""
     return str(index + 1).translate(_SUBSCRIPT)
+
+
+def counted(n: int, noun: str) -> str:
+    """``"1 token"``, ``"2 tokens"``: a count with its noun (a regular plural)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLineEdit, QToolTip, QVBoxLayout, QWidget
 
 from attnviz.engine import AttnvizError
-from attnviz.gui.numbers import short
+from attnviz.gui.numbers import counted, short
 from attnviz.gui.token_chips import Chip, TokenChips, more_chip
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
@@ -70,7 +70,7 @@ class SentenceEditor(QWidget):
         if not r.tokens:
             return [Chip("No tokens yet.", -1)]
         shown = zip(r.tokens[:MAX_CHIPS], r.token_ids[:MAX_CHIPS], strict=True)
-        chips = [Chip(f"{len(r.tokens)} tokens:", -1)]
+        chips = [Chip(f"{counted(len(r.tokens), 'token')}:", -1)]
         chips += [Chip(short(token) + ("*" if vid < 0 else ""), i, i == self.view.token)
                   for i, (token, vid) in enumerate(shown)]
         if len(r.tokens) > MAX_CHIPS:  # marked as selected when the selected token is one of them

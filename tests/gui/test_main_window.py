@@ -794,3 +794,15 @@ def test_a_narrow_window_shortens_the_bar_charts_title_and_keeps_every_bar(qtbot
     assert left < -0.35 and right > len(window.model.result.tokens) - 0.65  # every bar's whole width
     window.resizeDocks([window.docks["selected"]], [420], Qt.Orientation.Horizontal)  # room again
     qtbot.waitUntil(lambda: plot.titleLabel.text == "What 'The' attends to (head 1)")
+
+
+@pytest.mark.parametrize(("sentence", "chips", "status"), [
+    ("go", "1 token: go", "1 token · d_model 2"),
+    ("go go", "2 tokens: go  ·  go", "2 tokens · d_model 2"),
+])
+def test_one_token_is_counted_in_the_singular(window, qtbot, sentence, chips, status):
+    window.sentence_edit.selectAll()
+    qtbot.keyClicks(window.sentence_edit, sentence)
+    qtbot.waitUntil(lambda: window.sentence.chips.text() == chips)
+    assert window.shape_label.text().startswith(status)
+    assert window.shape_label.text().endswith("· 1 head ·")
