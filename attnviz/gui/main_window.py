@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._example = example if document is not None else DEFAULT_EXAMPLE
         self.model = DocumentModel(document if document is not None else load_example(DEFAULT_EXAMPLE), self)
         self._baseline = self.model.document()
+        self._error_shown = ""  # the refusal on the status bar, until an edit answers it
         self.view = ViewState(self.model, self)
         self.tables: dict[str, MatrixView] = {}
         self.docks: dict[str, QDockWidget] = {}
@@ -350,6 +351,7 @@ class MainWindow(QMainWindow):
                                  f"{counted(m.n_heads, 'head')} ·")
         self.time_label.set_seconds(m.last_compute_seconds)
         self._show_overflow(r.overflow())
+        self._clear_answered_error()
 
     def _show_overflow(self, what: str | None) -> None:
         """A warning that stays in the status bar while the pass overflows (as `attnviz compute` refuses it)."""
@@ -396,6 +398,13 @@ class MainWindow(QMainWindow):
         # a number box Qt checks once more while the window is being deleted (at exit) may call here late
         if shiboken6.isValid(self):
             self.statusBar().showMessage(message, 8000)
+            self._error_shown = message
+
+    def _clear_answered_error(self) -> None:
+        """Take a refusal off the status bar once an edit lands: it spoke of the input before."""
+        if self._error_shown and self.statusBar().currentMessage() == self._error_shown:
+            self.statusBar().clearMessage()
+        self._error_shown = ""
 
     # ---- file handling ---------------------------------------------------
     def commit_typing(self) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QRadioButton
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLabel, QRadioButton
 
 from attnviz.engine.examples import load_example
 from attnviz.gui.heatmap import MASKED_LABEL
@@ -806,3 +806,23 @@ def test_one_token_is_counted_in_the_singular(window, qtbot, sentence, chips, st
     qtbot.waitUntil(lambda: window.sentence.chips.text() == chips)
     assert window.shape_label.text().startswith(status)
     assert window.shape_label.text().endswith("· 1 head ·")
+
+
+def test_a_refusal_leaves_the_status_bar_once_a_value_is_taken(window, qtbot):
+    box = window.findChild(QAbstractSpinBox, "spin:temperature")
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "abc")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert "temperature" in window.statusBar().currentMessage()
+    box.selectAll()
+    qtbot.keyClicks(box, "0.5")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.model.config.temperature == 0.5)
+    window.model.flush()
+    assert window.statusBar().currentMessage() == ""
+    # a message that is not the refusal stays
+    window.statusBar().showMessage("Saved x.json", 4000)
+    window.model.set_option("temperature", 0.75)
+    window.model.flush()
+    assert window.statusBar().currentMessage() == "Saved x.json"
