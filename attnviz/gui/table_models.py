@@ -207,9 +207,9 @@ class WeightTableModel(_NumberTable):
         return self.name
 
     def cell_name(self, row: int, col: int) -> str:
-        """Zero-based, like the file format and NumPy: W_q[row, col]."""
+        """As the headers name the row and column (from 1): W_q[x₃, q₂] (head 2); the undo text names it so too."""
         head = f" (head {self.head + 1})" if self.head >= 0 else ""
-        return f"{self.name}[{row}, {col}]{head}"
+        return f"{self.name}[{self.headerData(row, VERTICAL)}, {self.headerData(col, HORIZONTAL)}]{head}"
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY):
         if role == DISPLAY:
@@ -277,8 +277,9 @@ class EmbeddingTableModel(_NumberTable):
         return "embeddings"
 
     def cell_name(self, row: int, col: int) -> str:
+        """As the headers name the row and column (from 1), the token quoted: embedding[2 'go', d₁]."""
         label = {"embedding": "embedding", "pe": "PE", "x": "x"}[self.mode]
-        return f"{label} of {self._tokens[row]!r}[{col}]"
+        return f"{label}[{row + 1} {short(self._tokens[row])!r}, {self.headerData(col, HORIZONTAL)}]"
 
     def token(self, row: int) -> str:
         """The token of ``row``, as the sentence has it (the header shows it numbered, shortened, marked)."""
@@ -303,7 +304,7 @@ class EmbeddingTableModel(_NumberTable):
             word = self._tokens[section]
             if self._ids[section] < 0:
                 return f"{word!r} is not in the vocabulary: its vector is derived from the word. Edit it to add it."
-            return f"{word!r}: vocabulary entry {self._ids[section]}, position {section}"
+            return f"{word!r}: word {section + 1} of the sentence, vocabulary entry {self._ids[section] + 1}"
         return None
 
     def _font(self, bold: bool, italic: bool) -> QFont:

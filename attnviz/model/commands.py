@@ -26,6 +26,29 @@ TYPING_PAUSE_S = 2.0
 _now = time.monotonic  # (tests put a clock of their own here)
 
 
+# A cell is named as the tables' headers name its row and column, counting from 1 (the model
+# cannot import the GUI's naming: gui/table_models.py names a cell the same way from its headers).
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_COLUMN_PREFIX = {"W_q": "q", "W_k": "k", "W_v": "v", "W_o": "y", "embeddings": "d"}
+
+
+def _component(prefix: str, index: int) -> str:
+    return prefix + str(index + 1).translate(_SUBSCRIPT)
+
+
+def cell_name(model: DocumentModel, name: str, index: tuple[int, ...]) -> str:
+    """The cell at ``index`` (0-based, as the document holds it) as a person sees it: W_q[x₃, q₂] (head 2),
+    W_o[h1·v₂, y₁], embedding['go', d₂] (an embedding row is a vocabulary word's)."""
+    *head, row, col = index
+    column = _component(_COLUMN_PREFIX[name], col)
+    if name == "embeddings":
+        return f"embedding[{model._vocab[row]!r}, {column}]"
+    if name == "W_o":
+        return f"W_o[h{row // model.d_v + 1}·{_component('v', row % model.d_v)}, {column}]"
+    where = f" (head {head[0] + 1})" if head else ""
+    return f"{name}[{_component('x', row)}, {column}]{where}"
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal to the bit, as the document compares (0.0 and -0.0 differ)."""
     if isinstance(a, float) and isinstance(b, float):
@@ -37,7 +60,7 @@ class SetCell(QUndoCommand):
     """One matrix cell; consecutive edits of the same cell merge into one step."""
 
     def __init__(self, model: DocumentModel, name: str, index: tuple[int, ...], value: float) -> None:
-        super().__init__(f"Edit {name}{list(index)}")
+        super().__init__(f"Edit {cell_name(model, name, index)}")
         self.model, self.name, self.index = model, name, index
         self.old = float(model._array(name)[index])
         self.new = float(value)

@@ -347,3 +347,36 @@ def test_the_row_header_widens_for_a_longer_word(pizza, qtbot):
     qtbot.waitUntil(lambda: header.width() > narrow)
     assert header.width() >= header.fontMetrics().horizontalAdvance(label)
     assert header.width() == header.sizeHint().width()
+
+
+def test_a_cell_is_named_as_its_headers_name_it_in_refusals_tooltips_and_undo(window, qtbot):
+    """The headers count from 1 (x₃, q₂, "1 Let's"): so do the messages that name a cell."""
+    window.model.load(load_example("two-heads"))
+    qtbot.waitUntil(lambda: window.model.n_heads == 2)
+    window.dimensions.head.setValue(2)
+    view = window.tables["W_q"]
+    window.tabs.setCurrentWidget(view)
+    table = view.model()
+    assert (table.headerData(2, Qt.Orientation.Vertical), table.headerData(1, Qt.Orientation.Horizontal)) == \
+        ("x₃", "q₂")
+    type_into_cell(qtbot, view, 2, 1, "x")
+    message = first = window.statusBar().currentMessage()
+    assert message.startswith("W_q[x₃, q₂] (head 2): 'x' is not a number") and "\n" not in message
+    type_into_cell(qtbot, view, 2, 1, "0.5")
+    assert window.undo_action.text() == "&Undo Edit W_q[x₃, q₂] (head 2)"
+    assert table.data(table.index(2, 1), Qt.ItemDataRole.ToolTipRole) == "W_q[x₃, q₂] (head 2) = 0.5"
+
+    window.model.load(load_example("lets-go"))
+    view = window.tables["embeddings"]
+    window.tabs.setCurrentIndex(0)
+    table = view.model()
+    qtbot.waitUntil(lambda: table.rowCount() == 2)
+    assert [table.headerData(1, o) for o in (Qt.Orientation.Vertical, Qt.Orientation.Horizontal)] == ["2 go", "d₂"]
+    type_into_cell(qtbot, view, 1, 1, "x")
+    message = window.statusBar().currentMessage()
+    assert message != first and message.startswith("embedding[2 'go', d₂]: 'x' is not a number")
+    type_into_cell(qtbot, view, 1, 1, "2")
+    assert window.undo_action.text() == "&Undo Edit embedding['go', d₂]"
+    assert table.data(table.index(1, 1), Qt.ItemDataRole.ToolTipRole) == "embedding[2 'go', d₂] = 2.0"
+    assert table.headerData(1, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole) == \
+        "'go': word 2 of the sentence, vocabulary entry 2"
