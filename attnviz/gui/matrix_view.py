@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QPainter, QStaticText, QTextLayout, QTransform
+from PySide6.QtGui import QAction, QFontMetricsF, QPainter, QStaticText, QTextLayout, QTransform
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -35,6 +37,8 @@ _FOCUS_MARGIN = QStyle.PixelMetric.PM_FocusFrameHMargin
 _METRICS_CHANGES = (QEvent.Type.StyleChange, QEvent.Type.FontChange, QEvent.Type.LayoutDirectionChange)
 # Laid-out texts kept per delegate (about 1 kB each): more than a screenful of cells, many of which share a text.
 _MAX_LAID_OUT = 8192
+# The narrowest a column gets (px), however short its numbers.
+_LEAST_COLUMN_WIDTH = 68
 
 
 class NumberDelegate(QStyledItemDelegate):
@@ -135,10 +139,12 @@ class MatrixView(QTableView):
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
-        # fixed sizes: measuring every cell's contents would stall at 512 × 512
+        # one size for every column, from the widest number (_fit_columns): measuring every cell's
+        # contents would stall at 512 × 512
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.horizontalHeader().setDefaultSectionSize(68)
+        self._fit_columns()
+        table.widestChanged.connect(self._fit_columns)
         self.verticalHeader().setDefaultSectionSize(24)
         self.verticalHeader().setMinimumWidth(48)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -154,9 +160,26 @@ class MatrixView(QTableView):
 
     def changeEvent(self, event: QEvent) -> None:
         delegate = self.itemDelegate()
-        if event.type() in _METRICS_CHANGES and isinstance(delegate, NumberDelegate):
+        metrics = event.type() in _METRICS_CHANGES
+        if metrics and isinstance(delegate, NumberDelegate):
             delegate.forget_metrics()
         super().changeEvent(event)
+        if metrics:
+            self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Make the columns as wide as the widest number needs, and no narrower than 68 px.
+
+        Called when that width may have changed (the precision, the largest magnitude, the font or the
+        style), not on every edit. A width that changes resizes every column, one a person resized too.
+        """
+        # as the delegate and the style lay a cell's text out: a margin either side, and the grid line
+        margin = self.style().pixelMetric(_FOCUS_MARGIN, None, self) + 1
+        text = math.ceil(QFontMetricsF(self.font()).horizontalAdvance(self.table().widest_text()))
+        width = max(_LEAST_COLUMN_WIDTH, text + 2 * margin + int(self.showGrid()))
+        header = self.horizontalHeader()
+        if width != header.defaultSectionSize():
+            header.setDefaultSectionSize(width)
 
     def _explain_refusal(self, index: QModelIndex, reason: str) -> None:
         rect = self.visualRect(index)

@@ -10,7 +10,9 @@ model reset.
 A view asks for several roles of every visible cell on every repaint, so each
 model keeps what painting needs (text, background, text colour) per cell,
 filled when a cell is first asked for and forgotten whenever the values, the
-colour range, the precision, the shown matrix or its shape change.
+colour range, the precision, the shown matrix or its shape change. For its
+view's column width it keeps a text as wide as its widest number, worked out
+from the largest magnitude and the precision when either changes.
 """
 
 from __future__ import annotations
@@ -48,10 +50,22 @@ HORIZONTAL, VERTICAL = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
 # A 512 × 512 table scrolled end to end would otherwise keep every cell it ever showed.
 _MAX_CACHED_CELLS = 16384
 
+_DIGITS_AS_EIGHTS = str.maketrans("0123456789", "8888888888")
+
 # Header prefixes: what a row or a column of each matrix stands for.
 COLUMN_PREFIX = {"W_q": "q", "W_k": "k", "W_v": "v", "W_o": "y"}
 # EmbeddingTableModel's modes and the field of the attention result each shows
 _RESULT_FIELD = {"embedding": "embeddings", "pe": "pe", "x": "x"}
+
+
+def widest_number(m: float, digits: int) -> str:
+    """A text as wide as the widest number within ±``m`` printed at ``digits``: every digit an 8.
+
+    Numbers from a million on print in scientific notation, which can be shorter than the fixed-point
+    numbers just below a million; those are counted too.
+    """
+    texts = (format_number(-m, digits), format_number(-min(m, 999_999.0), digits))
+    return max(texts, key=len).translate(_DIGITS_AS_EIGHTS)
 
 
 class _NumberTable(QAbstractTableModel):
@@ -59,6 +73,8 @@ class _NumberTable(QAbstractTableModel):
 
     # emitted with a one-line reason when an edit is refused
     editRejected = Signal(QModelIndex, str)
+    # the widest number shown (widest_text) takes another width: other digits or a larger magnitude
+    widestChanged = Signal()
 
     def __init__(self, model: DocumentModel, view: ViewState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -69,11 +85,16 @@ class _NumberTable(QAbstractTableModel):
         self._rows = self._cols = 0
         self._cells: dict[tuple[int, int], Cell] = {}
         self._flags = EDITABLE
-        view.precisionChanged.connect(self._refresh_all)
+        self._widest = ""
+        view.precisionChanged.connect(self._on_precision)
 
     def values(self) -> np.ndarray:
         """The matrix as the document holds it now."""
         raise NotImplementedError
+
+    def widest_text(self) -> str:
+        """A text as wide as the widest number the table shows now (by its largest magnitude, not cell by cell)."""
+        return self._widest
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._rows
@@ -144,7 +165,19 @@ class _NumberTable(QAbstractTableModel):
         levels = symmetric_levels(a) if a.size else (-1.0, 1.0)
         moved = levels != self._levels
         self._levels = levels
+        if moved or not self._widest:  # (the widest number follows the largest magnitude)
+            self._note_widest()
         return moved
+
+    def _note_widest(self) -> None:
+        widest = widest_number(self._levels[1], self.view.precision)
+        if widest != self._widest:
+            self._widest = widest
+            self.widestChanged.emit()
+
+    def _on_precision(self) -> None:
+        self._note_widest()
+        self._refresh_all()
 
     def _cells_changed(self, top: int, left: int, bottom: int, right: int) -> None:
         if self._read():

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QRadioButton, QSpinBox, QStyledItemDelegate
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QRadioButton, QSpinBox, QStyle, QStyledItemDelegate
 
 from attnviz.engine import Document
 from attnviz.engine.examples import load_example
@@ -380,3 +380,57 @@ def test_a_cell_is_named_as_its_headers_name_it_in_refusals_tooltips_and_undo(wi
     assert table.data(table.index(1, 1), Qt.ItemDataRole.ToolTipRole) == "embedding[2 'go', d₂] = 2.0"
     assert table.headerData(1, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole) == \
         "'go': word 2 of the sentence, vocabulary entry 2"
+
+
+def elided_texts(view) -> list[str]:
+    """Paint the table as it is on screen; the texts its delegate shortened with "…" to fit their cells."""
+    laid_out = view.itemDelegate()._laid_out  # every text it painted since it was cleared
+    laid_out.clear()
+    view.viewport().grab()
+    return [text for text in laid_out if "…" in text]
+
+
+def numbers_cut_off(view) -> list[str]:
+    """The numbers of every cell (on screen or not) that do not fit the room their cell leaves for text."""
+    table, metrics = view.model(), view.fontMetrics()
+    margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    return [
+        text
+        for row in range(table.rowCount())
+        for col in range(table.columnCount())
+        if metrics.horizontalAdvance(text := table.data(table.index(row, col)))
+        > view.visualRect(table.index(row, col)).width() - 2 * margin
+    ]
+
+
+@pytest.mark.parametrize("example", ["lets-go", "pizza", "two-heads"])
+def test_every_number_shows_in_full_at_every_precision(window, qtbot, example):
+    window.model.load(load_example(example))
+    qtbot.waitUntil(lambda: window.tables["embeddings"].model().rowCount() == window.model.result.n_tokens)
+    for digits in (6, 2, 4, 5, 3, 6):
+        precision_box(window).setValue(digits)
+        assert window.view.precision == digits
+        for index, name in enumerate(("embeddings", "W_q", "W_k", "W_v", "W_o")):
+            view = window.tables[name]
+            window.tabs.setCurrentIndex(index)
+            assert numbers_cut_off(view) == [], (name, digits)
+            assert elided_texts(view) == [], (name, digits)
+
+
+def test_columns_widen_for_a_larger_number_and_an_edit_within_their_width_leaves_them(pizza, qtbot):
+    view = pizza.tables["W_q"]
+    pizza.tabs.setCurrentWidget(view)
+    precision_box(pizza).setValue(6)
+    resized = []
+    view.horizontalHeader().sectionResized.connect(lambda *args: resized.append(args))
+    type_into_cell(qtbot, view, 1, 0, "-0.5")  # within the largest magnitude: the same widths
+    type_into_cell(qtbot, view, 2, 1, "1.25")
+    assert resized == []
+    assert numbers_cut_off(view) == [] and elided_texts(view) == []
+    narrow = view.columnWidth(0)
+    type_into_cell(qtbot, view, 2, 1, "-12345.5")
+    assert view.model().data(view.model().index(2, 1)) == "−12345.500000"
+    assert view.columnWidth(0) > narrow
+    assert numbers_cut_off(view) == [] and elided_texts(view) == []
+    pizza.undo_action.trigger()  # back within the old magnitude: back to the old width
+    assert view.columnWidth(0) == narrow
