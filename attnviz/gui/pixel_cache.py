@@ -17,6 +17,7 @@ it renders inside :func:`painted_afresh`.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 import pyqtgraph as pg
@@ -364,9 +365,35 @@ def _frozen(value):
     return value
 
 
-def cached_axes(*names: str) -> dict[str, CachedAxisItem]:
+class ColorBarAxisItem(CachedAxisItem):
+    """A colour bar's axis: the width pyqtgraph fixes for it (45 px) is its least, and wider labels widen it.
+
+    At a fixed width pyqtgraph leaves out every label that does not fit: a bar from −150000 to
+    150000 was labelled "0" and "50000" only. The widest label is measured when the axis is laid
+    out (the kept layouts remember it), so the axis widens once for a new scale and the layout
+    then draws every label.
+    """
+
+    def _updateWidth(self) -> None:
+        least, style = self.fixedWidth, self.style
+        if least is None or not self.isVisible() or not style["showValues"]:
+            super()._updateWidth()
+            return
+        # pyqtgraph's width for an axis of no fixed width, in whole pixels: a fractional width puts
+        # the items beside it between pixels, where their cached pixmaps (pasted at whole pixels) do not land
+        width = self.textWidth if style["autoExpandTextSpace"] else style["tickTextWidth"]
+        width += style["tickTextOffset"][0] + max(0, style["tickLength"])
+        if self.label.isVisible():
+            width += self.label.boundingRect().height() * 0.8
+        width = max(math.ceil(width), least)
+        self.setMaximumWidth(width)
+        self.setMinimumWidth(width)
+        self.picture = None
+
+
+def cached_axes(*names: str, kind: type[CachedAxisItem] = CachedAxisItem) -> dict[str, CachedAxisItem]:
     """Cached axes for a PlotItem's ``axisItems``; PlotItem shows the axes it is given."""
-    return {name: CachedAxisItem(name) for name in names}
+    return {name: kind(name) for name in names}
 
 
 def cache_title(plot: pg.PlotItem) -> None:
@@ -379,7 +406,7 @@ class _PlotWithCachedAxes(RectPlotItem):
     # the MRO, this hands PlotItem cached axes instead of plain ones, no menu,
     # and bounds answered in C++ (gui/plot_bounds.py)
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("axisItems", cached_axes(*_AXES))
+        kwargs.setdefault("axisItems", cached_axes(*_AXES, kind=ColorBarAxisItem))
         kwargs.setdefault("enableMenu", False)
         super().__init__(*args, **kwargs)
 

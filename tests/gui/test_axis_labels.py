@@ -15,7 +15,15 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPicture, QTransform
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from attnviz.gui.pixel_cache import CachedAxisItem, _exact
-from tests.gui.test_plot_pixels import cut, from_scratch, on_screen, pixel_rect, settle, shown_heatmap
+from tests.gui.test_plot_pixels import (
+    colour_bar_labels,
+    cut,
+    from_scratch,
+    on_screen,
+    pixel_rect,
+    settle,
+    shown_heatmap,
+)
 
 N = 64
 LABELS = [f"w{i}" for i in range(N)]
@@ -301,6 +309,22 @@ def test_a_colour_bar_flipping_between_scales_reuses_their_layouts(colorbar_axis
         assert_shows_its_layout(axis)  # (which lays the axis out afresh, to compare)
         widths.add(axis.textWidth)
     assert len(widths) > 1
+    np.testing.assert_array_equal(on_screen(h), from_scratch(h))
+
+
+def test_a_colour_bar_widens_for_labels_wider_than_it_and_narrows_back(colorbar_axis, qtbot):
+    h, axis = colorbar_axis
+    assert axis.width() == 45  # pyqtgraph's width for a colour bar's axis
+    h.set_matrix(np.zeros((4, 4)), list("abcd"), list("abcd"), (-150000.0, 150000.0))
+    # every label, the widest at both ends included, rather than the two that fit 45 px
+    qtbot.waitUntil(lambda: {"-150000", "150000"} <= set(colour_bar_labels(h)))
+    assert axis.width() > 45 and axis.width() == round(axis.width())  # whole pixels: see ColorBarAxisItem
+    settle()
+    np.testing.assert_array_equal(on_screen(h), from_scratch(h))
+    h.set_matrix(np.zeros((4, 4)), list("abcd"), list("abcd"), (-1.5, 1.5))
+    qtbot.waitUntil(lambda: axis.width() == 45)  # and back, so the plot beside it is where it was
+    assert {"-1.5", "1.5"} <= set(colour_bar_labels(h))
+    settle()
     np.testing.assert_array_equal(on_screen(h), from_scratch(h))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPicture, QPixmap
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from attnviz.engine.examples import load_example
@@ -24,7 +24,7 @@ from attnviz.gui.export import export_plot
 from attnviz.gui.heatmap import MASKED_LABEL, Heatmap
 from attnviz.gui.kept_view import painted_directly
 from attnviz.gui.numbers import parse_shown
-from attnviz.gui.palette import DIVERGING, SEQUENTIAL, color_table, dark_text_on, table_rows
+from attnviz.gui.palette import DIVERGING, SEQUENTIAL, color_table, dark_text_on, nice_levels, table_rows
 from attnviz.gui.pixel_cache import painted_afresh
 
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -290,6 +290,35 @@ def test_an_edit_shows_new_numbers_and_colour_bar_levels(window, qtbot):
     expected = reference_output(window.model.document(), window.model.result.tokens)
     shown = np.array([parse_shown(t) for t in output.numbers()]).reshape(expected.shape)
     np.testing.assert_allclose(shown, expected, atol=0.005 + 1e-9)
+
+
+def colour_bar_labels(heatmap: Heatmap) -> list[str]:
+    """The labels the colour bar's axis draws at its size now, laid out as pyqtgraph lays them out."""
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        specs = heatmap.colorbar.axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]]
+
+
+@pytest.mark.parametrize("typed", ["1e5"])
+def test_a_large_scale_is_labelled_in_full_at_both_ends(window, qtbot, typed):
+    scores = window.scores
+    table = window.tables["W_q"].model()
+    assert table.setData(table.index(0, 0), typed, Qt.ItemDataRole.EditRole)
+    values = window.model.result.scores[0]
+    lo, hi = nice_levels(values)  # ±150000
+    qtbot.waitUntil(lambda: scores.colorbar.levels() == (lo, hi))
+    ends = [f"{lo:g}", f"{hi:g}"]  # as pyqtgraph writes them
+    # the axis widens for labels wider than it (a layout or two later), rather than leaving them out
+    qtbot.waitUntil(lambda: set(ends) <= set(colour_bar_labels(scores)))
+    labels = colour_bar_labels(scores)
+    assert "0" in labels and len(labels) >= 5, labels
+    settle()
+    np.testing.assert_array_equal(on_screen(scores), from_scratch(scores))
+    check_cells(scores, values)  # each cell coloured by its value on that scale
 
 
 def test_axis_labels_follow_a_sentence_change(window, qtbot):
