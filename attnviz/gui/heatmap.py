@@ -33,7 +33,8 @@ from attnviz.gui.plot_bounds import rect_plot
 MAX_NUMBERED = 16
 # Printed in a masked cell (the word "masked" does not fit; the tooltip says it).
 MASKED_LABEL = "✕"
-# Colours are computed in float32; beyond this a value only saturates the map.
+# Colours are computed in float32; beyond this a value only saturates the map, and levels
+# past it are shown by an image of the values divided by the largest level (_display_scale).
 DISPLAY_LIMIT = 1e30
 _BLACK, _WHITE, _MASKED_TEXT = QColor("black"), QColor("white"), QColor("#555")
 
@@ -61,6 +62,13 @@ def _shortest_label_width(label: str) -> int:
 def _elided(label: str, width: int) -> str:
     """``label`` cut with an ellipsis to ``width`` pixels, as an axis shows it."""
     return QFontMetrics(_cell_font()).elidedText(label, Qt.TextElideMode.ElideRight, width)
+
+
+def _display_scale(levels: tuple[float, float]) -> float:
+    """What the image's values and levels are divided by: 1, or the largest level where it is past
+    DISPLAY_LIMIT (float32 cannot hold it); the colour bar shows the levels themselves."""
+    m = max(abs(levels[0]), abs(levels[1]))
+    return m if DISPLAY_LIMIT < m < math.inf else 1.0
 
 
 def _clipped(a: np.ndarray) -> np.ndarray:
@@ -94,8 +102,11 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
         self.mask = ImageItem(axisOrder="row-major")
         self.mask.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.plot.addItem(self.mask)
+        # The bar is not tied to the image: it shows the levels, and the image may show them divided
+        # by a scale (_display_scale).
+        self.image.setColorMap(colormap)
         self.colorbar = CachedColorBarItem(colorMap=colormap, interactive=False, width=12)
-        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.colorbar.setImageItem([], insert_in=self.plot)
         self.highlight = QGraphicsRectItem()
         self.highlight.setPen(pg.mkPen(SELECTION, width=3))
         self.highlight.setZValue(20)
@@ -133,8 +144,12 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
     ) -> None:
         """Show ``a`` (rows × cols) on fixed ``levels``; ``masked`` cells are greyed out."""
         shown = np.where(masked, np.nan, a) if masked is not None else a
-        levels = (max(levels[0], -DISPLAY_LIMIT), min(levels[1], DISPLAY_LIMIT))
-        self.image.setImage(_clipped(shown), autoLevels=False, levels=levels)
+        levels = (float(levels[0]), float(levels[1]))
+        scale = _display_scale(levels)
+        if scale != 1.0:
+            shown = shown / scale
+        image_levels = (max(levels[0] / scale, -DISPLAY_LIMIT), min(levels[1] / scale, DISPLAY_LIMIT))
+        self.image.setImage(_clipped(shown), autoLevels=False, levels=image_levels)
         if levels != self._levels:
             self._levels = levels
             self.colorbar.setLevels(levels)
@@ -194,7 +209,7 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
         self.forget_picture()
 
     def image_data(self) -> np.ndarray:
-        """What the image shows (float32, NaN where masked)."""
+        """What the image shows (float32, NaN where masked; divided by the largest level past DISPLAY_LIMIT)."""
         return self.image.image
 
     def numbers(self) -> list[str]:

@@ -303,14 +303,14 @@ def colour_bar_labels(heatmap: Heatmap) -> list[str]:
     return [text for _rect, _flags, text in specs[2]]
 
 
-@pytest.mark.parametrize("typed", ["1e5"])
+@pytest.mark.parametrize("typed", ["1e5", "1e300"])
 def test_a_large_scale_is_labelled_in_full_at_both_ends(window, qtbot, typed):
     scores = window.scores
     table = window.tables["W_q"].model()
     assert table.setData(table.index(0, 0), typed, Qt.ItemDataRole.EditRole)
     values = window.model.result.scores[0]
-    lo, hi = nice_levels(values)  # ±150000
-    qtbot.waitUntil(lambda: scores.colorbar.levels() == (lo, hi))
+    lo, hi = nice_levels(values)  # ±150000, ±1.5e+300
+    qtbot.waitUntil(lambda: scores.colorbar.levels() == (lo, hi))  # the scale itself, not one float32 can hold
     ends = [f"{lo:g}", f"{hi:g}"]  # as pyqtgraph writes them
     # the axis widens for labels wider than it (a layout or two later), rather than leaving them out
     qtbot.waitUntil(lambda: set(ends) <= set(colour_bar_labels(scores)))
