@@ -97,10 +97,10 @@ def test_invalid_cell_text_is_refused_and_explained(window, qtbot, text):
     before = window.model.document()
     with qtbot.waitSignal(table.editRejected) as refusal:
         assert not table.setData(table.index(1, 0), text, Qt.ItemDataRole.EditRole)
-    assert "W_k[1, 0]" in refusal.args[1] and "\n" not in refusal.args[1]
+    assert "W_k[x₂, k₁]" in refusal.args[1] and "\n" not in refusal.args[1]
     assert window.model.document().equals(before)
     assert window.model.undo_stack.count() == 0
-    assert "W_k[1, 0]" in window.statusBar().currentMessage()
+    assert "W_k[x₂, k₁]" in window.statusBar().currentMessage()
 
 
 def test_editing_through_the_cell_editor(window, qtbot):
