@@ -46,7 +46,7 @@ from attnviz.gui.export import export_matrix_csv, export_plot, export_text
 from attnviz.gui.lazy_view import LazyView
 from attnviz.gui.lines_view import LinesView
 from attnviz.gui.matrix_view import MatrixView
-from attnviz.gui.numbers import counted
+from attnviz.gui.numbers import component, counted
 from attnviz.gui.pe_view import PositionalEncodingView
 from attnviz.gui.primer import PrimerDialog
 from attnviz.gui.selected_panel import SelectedWeightsPanel
@@ -703,7 +703,7 @@ class MainWindow(QMainWindow):
         if name in ("scores", "weights"):
             return getattr(r, name)[h], tokens, tokens
         if name == "output":
-            return r.output, tokens, [f"y{j}" for j in range(r.output.shape[1])]
+            return r.output, tokens, [f"y{component(j)}" for j in range(r.output.shape[1])]  # as the panel heads them
         table = self.tables[name].table()
         values = table.values()
         if name == "embeddings":  # the tokens themselves, not the table's numbered, shortened, marked labels

@@ -102,6 +102,8 @@ def test_each_matrix_exports_to_csv_with_its_numbers(window, dialogs, tmp_path, 
     np.testing.assert_array_equal(values, expected)
     if name in ("scores", "weights"):
         assert rows[0][1:] == list(r.tokens) and [row[0] for row in rows[1:]] == list(r.tokens)
+    if name == "output":  # headed as the Output panel heads its columns, from 1
+        assert rows[0][1:] == ["y₁", "y₂"]
 
 
 def test_the_calculation_exports_as_markdown_and_text(window, dialogs, tmp_path):
