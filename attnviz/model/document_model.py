@@ -198,8 +198,16 @@ class DocumentModel(QObject):
         self._push_document(doc.replace(vocab=tuple(vocab), embeddings=emb), text)
 
     def fill_token_embeddings(self, kind: str) -> None:
-        """The sentence's embeddings set to ``"zeros"``, ``"identity"`` or ``"random"`` (seeded)."""
-        values = self._fill_values((self.result.n_tokens, self.d_model), kind)
+        """The sentence's embeddings set to ``"zeros"``, ``"identity"`` or ``"random"`` (seeded).
+
+        The fill runs over the sentence's words, each once, in the order they first occur: a word
+        that occurs twice has one embedding, so "go go Let's" gets the identity's first two rows.
+        """
+        keys = [vocab_key(t) for t in self.result.tokens]
+        words = list(dict.fromkeys(keys))
+        rows = self._fill_values((len(words), self.d_model), kind)
+        at = {word: k for k, word in enumerate(words)}
+        values = rows[[at[key] for key in keys]].reshape(len(keys), self.d_model)  # (n_tokens, d_model)
         self.set_token_embeddings(values, f"Fill embeddings with {kind}")
 
     def add_word(self, word: str) -> None:

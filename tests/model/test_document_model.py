@@ -987,3 +987,21 @@ def test_unknown_fill_raises_attnviz_error(model, call):
         else:
             model.fill_matrix("W_q", 0, "bogus")
     assert snapshot_equal(model.document(), before)
+
+
+@pytest.mark.parametrize("kind", ["identity", "random", "zeros"])
+def test_an_embeddings_fill_runs_over_the_words_each_once(model, kind):
+    # "go" twice has one embedding: the identity's rows go to the words in the order they first occur
+    model.set_sentence("go go Let's")
+    model.flush()
+    model.fill_token_embeddings(kind)
+    model.flush()
+    x = model.result.embeddings
+    np.testing.assert_array_equal(x[0], x[1])
+    if kind == "identity":
+        np.testing.assert_array_equal(x, np.eye(4)[[0, 0, 1]])  # (d_model 4)
+    elif kind == "random":
+        assert not np.array_equal(x[0], x[2])
+    else:
+        np.testing.assert_array_equal(x, np.zeros((3, 4)))
+    assert model.undo_stack.undoText() == "Fill embeddings with " + kind
