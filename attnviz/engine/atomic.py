@@ -12,6 +12,7 @@ The caller turns ``OSError`` into a message for a person.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -22,6 +23,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace the contents of ``path`` with ``data``, all or nothing."""
     # Write through a symbolic link rather than replacing the link itself.
     target = Path(os.path.realpath(path))
+    _check_replaceable(target)
     mode = file_mode(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
@@ -36,6 +38,22 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_folder(target.parent)
+
+
+def _check_replaceable(target: Path) -> None:
+    """OSError unless ``target`` is absent or a regular file its owner lets us write.
+
+    A rename needs only the folder's permission: without this a read-only file
+    would be replaced, and a named pipe or a device turned into a plain file.
+    """
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(errno.EINVAL, "it is not a regular file", str(target))
+    if not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "the file is read-only", str(target))
 
 
 def file_mode(target: Path) -> int:

@@ -425,3 +425,26 @@ def _npz(arrays_: dict[str, np.ndarray]) -> bytes:
 def _metadata(doc: Document) -> dict[str, str]:
     data = json.loads(wf.dumps(doc, ".json"))
     return {k: json.dumps(data[k]) for k in wf.STRING_KEYS}
+
+
+def test_save_does_not_replace_a_read_only_file(tmp_path, monkeypatch):
+    # a rename needs only the folder's permission: the file's own was never asked
+    target = tmp_path / "w.json"
+    wf.save(_doc(), target)
+    before = target.read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(atomic.os, "access", lambda p, mode: False if Path(p) == target else real_access(p, mode))
+    with pytest.raises(AttnvizError) as err:
+        wf.save(_doc().replace(sentence="changed"), target)
+    assert str(err.value) == "w.json: cannot save (the file is read-only)"
+    assert target.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["w.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_save_does_not_turn_a_named_pipe_into_a_file(tmp_path):
+    pipe = tmp_path / "w.json"
+    os.mkfifo(pipe)
+    with pytest.raises(AttnvizError) as err:
+        wf.save(_doc(), pipe)
+    assert str(err.value) == "w.json: cannot save (it is not a regular file)"
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and sorted(os.listdir(tmp_path)) == ["w.json"]
