@@ -347,7 +347,7 @@ def _dumps_npz(doc: Document) -> bytes:
 def _loads_npz(data: bytes) -> dict[str, Any]:
     if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise AttnvizError("not an .npz file (it does not start like a zip archive)")
-    _check_unpacked_size(data)
+    _check_directory(data)
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
@@ -356,13 +356,21 @@ def _loads_npz(data: bytes) -> dict[str, Any]:
         return {key: _npz_field(key, _npz_member(npz, key)) for key in npz.files}
 
 
-def _check_unpacked_size(data: bytes) -> None:
-    """A small compressed archive can unpack to gigabytes; the zip directory says how much before we unpack."""
+def _check_directory(data: bytes) -> None:
+    """What the zip directory tells before anything is unpacked: no member twice (NumPy would
+    quietly take the last, where JSON and safetensors refuse a key twice), and the size unpacked
+    (a small compressed archive can unpack to gigabytes)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            total = sum(info.file_size for info in z.infolist())
+            infos = z.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
         raise AttnvizError(one_line(f"damaged .npz file ({e})")) from None
+    seen: set[str] = set()
+    for info in infos:
+        if info.filename in seen:
+            raise AttnvizError(f"{info.filename.removesuffix('.npy')!r} appears twice in the archive")
+        seen.add(info.filename)
+    total = sum(info.file_size for info in infos)
     if total > MAX_FILE_BYTES:
         raise AttnvizError(f"the archive unpacks to {_megabytes(total)}, over the {_megabytes(MAX_FILE_BYTES)} limit")
 

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pickle
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -104,8 +105,16 @@ def zip_with(name: str, data: bytes) -> bytes:
             member = io.BytesIO()
             np.save(member, getattr(DOC, key) if key != "vocab" else np.array(DOC.vocab))
             z.writestr(f"{key}.npy", member.getvalue())
-        z.writestr(name, data)
+        with warnings.catch_warnings():  # a member twice is the point of one case
+            warnings.simplefilter("ignore", UserWarning)
+            z.writestr(name, data)
     return buf.getvalue()
+
+
+def npy_member(a: np.ndarray) -> bytes:
+    member = io.BytesIO()
+    np.save(member, a)
+    return member.getvalue()
 
 
 def npy_bytes() -> bytes:
@@ -152,6 +161,8 @@ CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("json-unknown-key", ".json", lambda: json_doc(W_x=[[1.0]]), "unknown key 'W_x'"),
     ("npz-unknown-array", ".npz", lambda: npz_doc(bias=np.zeros(2)), "unknown key 'bias'"),
     ("npz-non-npy-member", ".npz", lambda: zip_with("notes.txt", b"hello"), "not a NumPy array"),
+    # NumPy would take the second W_q, where JSON and safetensors refuse a key twice
+    ("npz-member-twice", ".npz", lambda: zip_with("W_q.npy", npy_member(DOC.W_q * 2)), "'W_q' appears twice"),
     # shapes
     ("W_k-shape-differs", ".json", lambda: json_doc(W_k=W3), "W_k has shape (1, 2, 3) but W_q has (1, 2, 2)"),
     ("embeddings-rows", ".json", lambda: json_doc(embeddings=[[1.0, 2.0]] * 3), "has 3 rows but vocab has 2"),
