@@ -64,14 +64,18 @@ _SAFETENSORS_REAL = {"F16", "F32", "F64", "I8", "I16", "I32", "I64", "U8", "U16"
 
 
 def suffix_of(path: str | os.PathLike[str]) -> str:
-    """The lower-case extension of ``path``, e.g. ``".npz"``."""
+    """The lower-case extension of ``path``, e.g. ``".npz"``; a name that is only an extension
+    (``.json``) is taken as one, where ``Path.suffix`` sees a hidden file with none."""
+    name = Path(path).name
+    if name.startswith(".") and name.count(".") == 1:
+        return name.lower()
     return Path(path).suffix.lower()
 
 
 def load(path: str | os.PathLike[str]) -> Document:
     """Read a weights file, checking everything that can be checked before reading it."""
     path = Path(path)
-    name = path.name or str(path)
+    name = one_line(path.name or str(path))  # a newline in a file name must not break the message
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -95,7 +99,7 @@ def load(path: str | os.PathLike[str]) -> Document:
 def save(doc: Document, path: str | os.PathLike[str]) -> None:
     """Write ``doc`` to ``path`` in the format its extension names, atomically."""
     path = Path(path)
-    name = path.name or str(path)
+    name = one_line(path.name or str(path))  # a newline in a file name must not break the message
     try:
         data = dumps(doc, suffix_of(path))
     except AttnvizError as e:

@@ -488,7 +488,7 @@ class MainWindow(QMainWindow):
     def write_file(self, path: Path) -> bool:
         """Serialize, then write through QSaveFile: the old file survives any failure."""
         try:
-            data = weightsfile.dumps(self.model.document(), path.suffix)
+            data = weightsfile.dumps(self.model.document(), weightsfile.suffix_of(path))
             _write_with_qsavefile(path, data)
         except AttnvizError as e:
             message = _naming(path, e)
@@ -651,7 +651,7 @@ class MainWindow(QMainWindow):
     def _with_suffix(self, path: Path, filters: dict[str, str], chosen: str) -> Path | None:
         """``path``, given the chosen filter's suffix if it has none of the filters'; None if that names a file
         that exists and the user keeps it (the dialog asked about the name typed, not this one)."""
-        if path.suffix.lower() in filters.values():
+        if weightsfile.suffix_of(path) in filters.values():
             return path
         path = path.with_name(path.name + filters.get(chosen, next(iter(filters.values()))))
         if path.exists():
@@ -787,7 +787,7 @@ _TAB_TIPS = {
 
 def _dropped_path(urls: list[QUrl]) -> Path | None:
     for url in urls:
-        if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in weightsfile.FORMATS:
+        if url.isLocalFile() and weightsfile.suffix_of(url.toLocalFile()) in weightsfile.FORMATS:
             return Path(url.toLocalFile())
     return None
 

@@ -448,3 +448,17 @@ def test_save_does_not_turn_a_named_pipe_into_a_file(tmp_path):
         wf.save(_doc(), pipe)
     assert str(err.value) == "w.json: cannot save (it is not a regular file)"
     assert stat.S_ISFIFO(os.stat(pipe).st_mode) and sorted(os.listdir(tmp_path)) == ["w.json"]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz", ".safetensors"])
+def test_a_file_named_only_by_its_extension_is_that_format(tmp_path, suffix):
+    path = tmp_path / suffix  # Path(".json").suffix is "": a hidden file without one
+    wf.save(_doc(), path)
+    assert wf.load(path).equals(_doc())
+    assert sorted(os.listdir(tmp_path)) == [suffix]
+
+
+def test_a_newline_in_a_file_name_does_not_break_the_message(tmp_path):
+    with pytest.raises(AttnvizError) as err:
+        wf.load(tmp_path / "two\nlines.json")
+    assert str(err.value) == "two lines.json: no such file"

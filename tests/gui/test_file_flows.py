@@ -75,6 +75,13 @@ def test_save_as_writes_every_format_and_marks_clean(window, dialogs, tmp_path):
         assert window.windowTitle().startswith(target.name)
 
 
+def test_save_as_takes_a_name_that_is_only_an_extension_as_that_extension(window, dialogs, tmp_path):
+    dialogs.answer("getSaveFileName", (str(tmp_path / ".npz"), "JSON (*.json)"))
+    assert window.save_as()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".npz"]  # not ".npz.npz" or ".npz.json"
+    assert weightsfile.load(tmp_path / ".npz").equals(window.model.document())
+
+
 def test_save_as_adds_the_extension_of_the_chosen_filter(window, dialogs, tmp_path):
     dialogs.answer("getSaveFileName", (str(tmp_path / "weights"), "NumPy (*.npz)"))
     assert window.save_as()
