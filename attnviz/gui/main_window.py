@@ -518,7 +518,8 @@ class MainWindow(QMainWindow):
         return "untitled"
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self._display_name()}[*] — attnviz")
+        # Qt reads "[*]" as the modified mark and shows "[*][*]" as a literal "[*]"
+        self.setWindowTitle(f"{self._display_name().replace('[*]', '[*][*]')}[*] — attnviz")
         self.setWindowFilePath(str(self._path) if self._path else "")
 
     @property
@@ -541,13 +542,21 @@ class MainWindow(QMainWindow):
         files = [text] + [f for f in self.recent_files() if f != text]
         QSettings().setValue("recentFiles", files[:MAX_RECENT])
 
+    def _open_recent(self, path: str) -> bool:
+        """Open a recent file; one that is gone leaves the list (the error has said so)."""
+        if self.load_file(path):
+            return True
+        if not Path(path).exists():
+            QSettings().setValue("recentFiles", [f for f in self.recent_files() if f != path])
+        return False
+
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         files = self.recent_files()
         for i, f in enumerate(files):
             action = self.recent_menu.addAction(f"&{i + 1} {Path(f).name}")
             action.setToolTip(f)
-            action.triggered.connect(lambda _=False, p=f: self.maybe_save() and self.load_file(p))
+            action.triggered.connect(lambda _=False, p=f: self.maybe_save() and self._open_recent(p))
         if not files:
             self.recent_menu.addAction("No recent files").setEnabled(False)
 

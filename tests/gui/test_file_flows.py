@@ -169,6 +169,16 @@ def test_title_shows_modified_state(window, qtbot):
     assert not window.isWindowModified()
 
 
+def test_a_file_name_holding_the_modified_mark_shows_as_it_is(window, qtbot, tmp_path):
+    path = tmp_path / "a[*]b.json"
+    weightsfile.save(load_example("pizza"), path)
+    assert window.load_file(path)
+    shown = window.windowHandle().title  # as the window system gets it, the mark worked out
+    assert shown() == "a[*]b.json — attnviz"
+    edit_a_cell(window)
+    assert shown() == "a[*]b.json* — attnviz"
+
+
 def test_dropping_a_file_opens_it(window, pizza_file):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(pizza_file))])
@@ -187,6 +197,20 @@ def test_open_recent_reopens_a_file(window, pizza_file, qtbot):
     assert len(actions) == 1
     actions[0].trigger()
     assert window.path == pizza_file
+
+
+def test_a_recent_file_that_is_gone_leaves_the_list_after_saying_so(window, dialogs, pizza_file, tmp_path):
+    other = tmp_path / "other.json"
+    weightsfile.save(load_example("lets-go"), other)
+    assert window.load_file(other) and window.load_file(pizza_file)
+    pizza_file.unlink()
+    window._fill_recent_menu()
+    gone = next(a for a in window.recent_menu.actions() if a.toolTip() == str(pizza_file.resolve()))
+    gone.trigger()
+    assert "no such file" in dialogs.texts("critical")[0]
+    assert window.recent_files() == [str(other.resolve())]
+    window._fill_recent_menu()
+    assert [a.toolTip() for a in window.recent_menu.actions()] == [str(other.resolve())]
 
 
 def test_open_example_menu_lists_every_example(window):
