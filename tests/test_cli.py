@@ -288,6 +288,12 @@ def _overflowing(path: Path) -> Path:
     return path
 
 
+def _many_heads(path: Path) -> Path:
+    ones = np.ones((5000, 1, 1))
+    save(Document(vocab=("a",), embeddings=[[1.0]], W_q=ones, W_k=ones, W_v=ones), path)
+    return path
+
+
 BAD = {
     "missing file": (lambda d: ["compute", d / "nope.json"], "no such file"),
     "bad json": (lambda d: ["compute", _write(d / "bad.json", '{"vocab": [')], "not valid JSON"),
@@ -318,6 +324,8 @@ BAD = {
         lambda d: ["compute", _write(d / "s.json", _small_with(sentence="tea \ud83d"))], "U+D83D"),
     # bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape)
     "undecodable --sentence": (lambda d: ["compute", SMALL, "--sentence", "caf\udcff"], "U+DCFF"),
+    "more heads than the window shows": (lambda d: [_many_heads(d / "heads.json"), "--screenshot", d / "x.png"],
+                                         "heads.json: n_heads is 5,000"),
     "scores that overflow": (lambda d: ["compute", _overflowing(d / "big.json")],
                              "the similarity scores overflow a 64-bit float"),
 }

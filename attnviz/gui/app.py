@@ -19,6 +19,7 @@ from attnviz.engine.examples import load_example
 from attnviz.engine.weightsfile import load
 from attnviz.gui.export import save_png
 from attnviz.gui.style import use_kept_icons
+from attnviz.model import check_dimensions
 
 
 def _crash_log_name() -> str:
@@ -103,6 +104,10 @@ def run(
 ) -> int:
     """Open the window (``attnviz [FILE]``) or render it to ``screenshot`` and exit."""
     doc = load(file) if file else load_example(example or "lets-go")  # bad files fail before any window
+    try:
+        check_dimensions(doc)
+    except AttnvizError as e:
+        raise AttnvizError(f"{Path(file).name}: {e}" if file else str(e)) from None
     if sentence is not None:
         doc = doc.replace(sentence=sentence)
     if screenshot is not None and Path(screenshot).suffix.lower() != ".png":

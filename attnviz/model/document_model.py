@@ -34,7 +34,7 @@ MAX_DIMENSION = 4096
 MAX_NUMBERS = 2**22
 
 
-def _check_dimensions(doc: Document) -> None:
+def check_dimensions(doc: Document) -> None:
     """AttnvizError naming a dimension past what the window works with."""
     for name, n in (("d_model", doc.d_model), ("n_heads", doc.n_heads), ("d_k", doc.d_k), ("d_v", doc.d_v)):
         if n > MAX_DIMENSION:
@@ -392,7 +392,7 @@ class DocumentModel(QObject):
 
     # ---- helpers -------------------------------------------------------
     def _push_document(self, doc: Document, text: str) -> None:
-        _check_dimensions(doc)
+        check_dimensions(doc)
         self.undo_stack.push(commands.ReplaceDocument(self, doc, text))
 
     def _set_state(self, doc: Document) -> None:
@@ -403,7 +403,7 @@ class DocumentModel(QObject):
         self._sentence = doc.sentence
 
     def _load(self, doc: Document) -> None:
-        _check_dimensions(doc)
+        check_dimensions(doc)
         self._set_state(doc)
         self.undo_stack.clear()
         self.undo_stack.setClean()
