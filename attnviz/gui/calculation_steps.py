@@ -255,9 +255,11 @@ def step_input(ctx: Context) -> Step:
         [["= x"], *([ctx.num(v)] for v in x), *more],
     ]
     pe_kind = ctx.doc.config.positional_encoding
+    vector = ("Its vector is its embedding: the positional encoding, which would tell the model where the word "
+              "stands, is off." if pe_kind == "none" else
+              "Its vector is its embedding plus a positional encoding that tells the model where the word stands.")
     blocks: list[Block] = [
-        Para(["Token ", ctx.tok(i), f" is word {i + 1} of {r.n_tokens}. Its vector is its embedding plus a "
-              "positional encoding that tells the model where the word stands."]),
+        Para(["Token ", ctx.tok(i), f" is word {i + 1} of {r.n_tokens}. {vector}"]),
         Table(header, rows),
     ]
     if vocab_row < 0:

@@ -7,6 +7,7 @@ text and compared with attention computed here, in NumPy, from the formulas
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -756,3 +757,15 @@ def test_the_softmax_step_of_an_overflowed_row_shows_what_softmax_computed(qtbot
     text = panel.to_plain_text()
     assert note in text
     assert "NaN" not in text and f"∞ {MINUS} " not in text  # no arithmetic on an overflowed logit
+
+
+@pytest.mark.parametrize(("kind", "said", "not_said"), [
+    ("none", "Its vector is its embedding: the positional encoding", "embedding plus a positional encoding"),
+    ("sinusoidal", "Its vector is its embedding plus a positional encoding", "is off"),
+])
+def test_the_input_step_says_whether_a_position_is_added(qtbot, kind, said, not_said):
+    doc = random_doc(21, 2, 2, 2, 1, 2)
+    doc = doc.replace(config=dataclasses.replace(doc.config, positional_encoding=kind))
+    *_, panel = make_panel(qtbot, doc)
+    step = panel.to_plain_text().split("2. Query")[0]
+    assert said in step and not_said not in step
