@@ -191,6 +191,7 @@ class MatrixView(QTableView):
         menu = self.build_menu(self.indexAt(pos))
         if menu is not None:
             menu.exec(self.viewport().mapToGlobal(pos))
+            menu.deleteLater()  # a child of the view: each right click would leave one behind
 
     def build_menu(self, index: QModelIndex) -> QMenu | None:
         table = self.table()

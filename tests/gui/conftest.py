@@ -7,10 +7,11 @@ replaced by a recorder that answers "cancel" unless a test says otherwise
 
 from __future__ import annotations
 
+import gc
 from typing import ClassVar
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from attnviz.gui.main_window import MainWindow
@@ -70,6 +71,25 @@ def dialogs(monkeypatch) -> DialogRecorder:
 def _attnviz_style(qapp):
     """The style the app runs with (attnviz.gui.app.application installs it)."""
     use_kept_icons(qapp)
+
+
+@pytest.fixture(autouse=True)
+def _garbage_between_tests(qapp):
+    """Collect cyclic garbage between tests, never inside a Qt call.
+
+    A window a test has closed dies when the garbage collector finds its Python
+    cycle. When that happened inside a Qt disconnect (shiboken allocates while
+    asking for a Python override, with Qt's signal-slot lock held), the window's
+    destructor waited for the same lock, and the suite hung. So the collector is
+    off while a test runs, and runs between tests, once the closed windows are
+    deleted.
+    """
+    gc.disable()
+    yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    gc.freeze()  # what is left lives on (the application, caches): the next collection need not scan it
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)
