@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -36,6 +37,8 @@ MASKED_LABEL = "✕"
 # Colours are computed in float32; beyond this a value only saturates the map, and levels
 # past it are shown by an image of the values divided by the largest level (_display_scale).
 DISPLAY_LIMIT = 1e30
+# Levels beyond this saturate the map: a span of two levels must not overflow a float.
+_LEVEL_LIMIT = sys.float_info.max / 2
 _BLACK, _WHITE, _MASKED_TEXT = QColor("black"), QColor("white"), QColor("#555")
 
 
@@ -144,7 +147,8 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
     ) -> None:
         """Show ``a`` (rows × cols) on fixed ``levels``; ``masked`` cells are greyed out."""
         shown = np.where(masked, np.nan, a) if masked is not None else a
-        levels = (float(levels[0]), float(levels[1]))
+        # at most half the largest float each way: pyqtgraph's colour-bar ticks need the span as a float
+        levels = (max(float(levels[0]), -_LEVEL_LIMIT), min(float(levels[1]), _LEVEL_LIMIT))
         scale = _display_scale(levels)
         if scale != 1.0:
             shown = shown / scale

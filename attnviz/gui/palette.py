@@ -74,8 +74,12 @@ _CELL_COLORS = [DIVERGING.map(i / (_STEPS - 1), mode="qcolor") for i in range(_S
 
 def cell_color(value: float, lo: float, hi: float) -> QColor:
     """Background colour of a table cell holding ``value`` on levels [lo, hi]."""
-    # in halves: the span of levels beyond ±9e307 overflows to inf, and inf / inf is NaN
-    t = 0.5 if hi <= lo or not math.isfinite(value) else (value / 2 - lo / 2) / (hi / 2 - lo / 2)
+    if hi <= lo or not math.isfinite(value):
+        t = 0.5
+    elif math.isfinite(span := hi - lo):
+        t = (value - lo) / span
+    else:  # levels beyond ±9e307: their span overflows to inf (and inf / inf is NaN), their halves' does not
+        t = (value / 2 - lo / 2) / (hi / 2 - lo / 2)
     return _CELL_COLORS[round(min(max(t, 0.0), 1.0) * (_STEPS - 1)) if math.isfinite(t) else _STEPS // 2]
 
 

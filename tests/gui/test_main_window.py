@@ -826,3 +826,15 @@ def test_a_refusal_leaves_the_status_bar_once_a_value_is_taken(window, qtbot):
     window.model.set_option("temperature", 0.75)
     window.model.flush()
     assert window.statusBar().currentMessage() == "Saved x.json"
+
+
+@pytest.mark.parametrize("value", [6e307, -1.7e308])
+def test_values_near_the_largest_float_keep_a_colour_bar_that_paints(window, qtbot, value):
+    # an output of 8.7e307 rounds its colour-bar end up to 1e308: the span of ±1e308 overflowed
+    # inside pyqtgraph's ticks, at every paint (and the process crashed under --screenshot)
+    window.model.set_cell("W_v", 0, 0, 0, value)
+    window.model.flush()
+    lo, hi = window.output.colorbar.levels()
+    assert math.isfinite(hi - lo)
+    window.grab()  # pytest-qt fails the test on an exception inside a paint
+    assert window.output.colorbar.levels() == (lo, hi)

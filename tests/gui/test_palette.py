@@ -45,10 +45,12 @@ def test_nice_levels_hold_still_for_small_edits_and_ignore_non_finite_values():
     assert nice_levels(np.array([np.nan])) == (-1.0, 1.0)
 
 
-@pytest.mark.parametrize("top", [1.0, 1e300, 1.7976931348623157e308])
-def test_cell_colours_span_the_map_even_for_levels_whose_span_overflows(top):
-    # a cell typed as 1e308 sets the levels to ±1e308: their span is inf, and (v − lo) / inf was NaN
+@pytest.mark.parametrize("top", [5e-324, 1e-320, 1.0, 1e300, 1.7976931348623157e308])
+def test_cell_colours_span_the_map_for_levels_at_either_end_of_the_floats(top):
+    # ±1e308: their span is inf, and (v − lo) / inf was NaN; ±5e-324: half of each is 0, and 0 / 0 raised
     lo, hi = -top, top
     assert cell_color(hi, lo, hi) == cell_color(2.0, -2.0, 2.0) == DIVERGING.map(1.0, mode="qcolor")
     assert cell_color(lo, lo, hi) == cell_color(-2.0, -2.0, 2.0) == DIVERGING.map(0.0, mode="qcolor")
-    assert cell_color(top / 2, lo, hi) == cell_color(1.0, -2.0, 2.0)
+    if top > 1e-300:  # (half the smallest subnormal is 0)
+        assert cell_color(top / 2, lo, hi) == cell_color(1.0, -2.0, 2.0)
+    assert cell_color(0.0, lo, hi) == cell_color(0.0, -2.0, 2.0)
