@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QFont
 
 from attnviz.engine import AttnvizError
 from attnviz.engine.document import HEAD_MATRICES
+from attnviz.engine.tokenizer import vocab_key
 from attnviz.gui.numbers import component, format_number, parse_number, short
 from attnviz.gui.palette import cell_color, symmetric_levels, text_color_on, token_color
 from attnviz.gui.view_state import ViewState
@@ -310,9 +311,13 @@ class EmbeddingTableModel(_NumberTable):
         return "embeddings"
 
     def cell_name(self, row: int, col: int) -> str:
-        """As the headers name the row and column (from 1), the token quoted: embedding[2 'go', d₁]."""
-        label = {"embedding": "embedding", "pe": "PE", "x": "x"}[self.mode]
-        return f"{label}[{row + 1} {short(self._tokens[row])!r}, {self.headerData(col, HORIZONTAL)}]"
+        """As the undo text names an embedding, by its word (every occurrence has it): embedding['go', d₁];
+        a position's PE or x by the row, as the headers number it: PE[2 'go', d₁]."""
+        column = self.headerData(col, HORIZONTAL)
+        if self.mode == "embedding":
+            return f"embedding[{short(vocab_key(self._tokens[row]))!r}, {column}]"
+        label = {"pe": "PE", "x": "x"}[self.mode]
+        return f"{label}[{row + 1} {short(self._tokens[row])!r}, {column}]"
 
     def token(self, row: int) -> str:
         """The token of ``row``, as the sentence has it (the header shows it numbered, shortened, marked)."""

@@ -374,10 +374,10 @@ def test_a_cell_is_named_as_its_headers_name_it_in_refusals_tooltips_and_undo(wi
     assert [table.headerData(1, o) for o in (Qt.Orientation.Vertical, Qt.Orientation.Horizontal)] == ["2 go", "d₂"]
     type_into_cell(qtbot, view, 1, 1, "x")
     message = window.statusBar().currentMessage()
-    assert message != first and message.startswith("embedding[2 'go', d₂]: 'x' is not a number")
+    assert message != first and message.startswith("embedding['go', d₂]: 'x' is not a number")  # as undo names it
     type_into_cell(qtbot, view, 1, 1, "2")
     assert window.undo_action.text() == "&Undo Edit embedding['go', d₂]"
-    assert table.data(table.index(1, 1), Qt.ItemDataRole.ToolTipRole) == "embedding[2 'go', d₂] = 2.0"
+    assert table.data(table.index(1, 1), Qt.ItemDataRole.ToolTipRole) == "embedding['go', d₂] = 2.0"
     assert table.headerData(1, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole) == \
         "'go': word 2 of the sentence, vocabulary entry 2"
 
