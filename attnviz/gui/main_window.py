@@ -407,8 +407,9 @@ class MainWindow(QMainWindow):
         self._error_shown = ""
 
     # ---- file handling ---------------------------------------------------
-    def commit_typing(self) -> None:
-        """Apply what is typed but not yet entered, so that Save, Close and Open see it.
+    def commit_typing(self) -> bool:
+        """Apply what is typed but not yet entered, so that Save, Close and Open see it; False if
+        it was refused (the refusal is on the status bar).
 
         A cell editor commits when it loses the keyboard focus, and a number box
         applies its text; a shortcut or a menu takes neither the focus nor the text.
@@ -416,7 +417,8 @@ class MainWindow(QMainWindow):
         """
         focus = QApplication.focusWidget()
         if focus is None or not self.isAncestorOf(focus):
-            return
+            return True
+        self._error_shown = ""
         focus.clearFocus()
         back: QWidget | None = focus
         while back is not None and not (shiboken6.isValid(back) and back.isVisible()
@@ -424,6 +426,7 @@ class MainWindow(QMainWindow):
             back = back.parentWidget()
         if back is not None:
             back.setFocus()
+        return not self._error_shown
 
     def maybe_save(self) -> bool:
         """True when it is fine to drop the current document."""
@@ -471,13 +474,15 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
-        self.commit_typing()
+        if not self.commit_typing():
+            return False  # what was typed is not a value: saving without it would look like saving it
         if self._path is None:
             return self.save_as()
         return self.write_file(self._path)
 
     def save_as(self) -> bool:
-        self.commit_typing()
+        if not self.commit_typing():
+            return False
         start = str(self._path) if self._path else f"{self._example or 'attention'}.json"
         path, chosen = QFileDialog.getSaveFileName(self, "Save weights", start, ";;".join(SAVE_FILTERS))
         if not path:
@@ -567,6 +572,7 @@ class MainWindow(QMainWindow):
             self.model.randomize(seed)
 
     def reset(self) -> None:
+        self.commit_typing()  # else it lands once the focus moves, on top of the reset
         if not self._baseline.equals(self.model.document()):
             self.model.replace_document(self._baseline, "Reset to saved")
 
@@ -650,7 +656,8 @@ class MainWindow(QMainWindow):
     def _ask_export_path(self, title: str, name: str, filters: dict[str, str]) -> Path | None:
         """A path from the save dialog; a name without one of the ``filters``' suffixes (filter → suffix)
         gets the chosen filter's, as Save As does."""
-        self.commit_typing()
+        if not self.commit_typing():
+            return None
         folder = self._path.parent if self._path else Path.home()
         path, chosen = QFileDialog.getSaveFileName(self, title, str(folder / name), ";;".join(filters))
         if not path:

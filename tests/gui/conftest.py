@@ -102,7 +102,9 @@ def _fresh_settings(qapp):
 
 
 def _discard_changes(w: MainWindow) -> None:
-    w.model.undo_stack.setClean()  # closing must not stop at the unsaved-changes prompt
+    # closing must not stop at the unsaved-changes prompt, for what is left typed either
+    w.commit_typing()
+    w.model.undo_stack.setClean()
 
 
 @pytest.fixture

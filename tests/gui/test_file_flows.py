@@ -376,3 +376,30 @@ def test_a_file_whose_name_is_not_utf8_is_not_saved_under_another_name(window, d
     assert weightsfile.load(path).W_q[0, 0, 0] == load_example("pizza").W_q[0, 0, 0]
     assert window.isWindowModified()
     assert all("\ufffd" not in f for f in window.recent_files())
+
+
+@pytest.mark.parametrize("where", ["cell", "box"])
+def test_ctrl_s_with_typed_text_that_is_no_number_saves_nothing_and_says_why(window, dialogs, pizza_file, qtbot,
+                                                                              where):
+    assert window.load_file(pizza_file)
+    before = pizza_file.read_bytes()
+    if where == "cell":
+        _, editor = start_typing_in_a_cell(window, qtbot, "abc")
+    else:
+        editor = start_typing_in_a_box(window, qtbot, "spin:temperature", "abc")
+    qtbot.keyClick(editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert pizza_file.read_bytes() == before
+    message = window.statusBar().currentMessage()
+    assert "'abc' is not a number" in message and "Saved" not in message
+
+
+def test_reset_to_saved_drops_what_is_being_typed(window, dialogs, pizza_file, qtbot):
+    assert window.load_file(pizza_file)
+    saved = window.model.document()
+    start_typing_in_a_cell(window, qtbot, "9.5")
+    window.reset_action.trigger()
+    window.sentence_edit.setFocus()  # the focus moves on: nothing typed may land now
+    qtbot.wait(50)
+    window.model.flush()
+    assert window.model.document().equals(saved)
+    assert window.model.undo_stack.undoText() == "Reset to saved"  # nothing landed on top of it
