@@ -289,6 +289,13 @@ def _overflowing(path: Path) -> Path:
     return path
 
 
+def _wide(path: Path) -> Path:
+    """5000 columns: past what the window shows (4096), not past the engine."""
+    w = np.zeros((1, 5000, 1))
+    save(Document(vocab=("a",), embeddings=np.zeros((1, 5000)), W_q=w, W_k=w, W_v=w, sentence="a a"), path)
+    return path
+
+
 BAD = {
     "missing file": (lambda d: ["compute", d / "nope.json"], "no such file"),
     "bad json": (lambda d: ["compute", _write(d / "bad.json", '{"vocab": [')], "not valid JSON"),
@@ -319,6 +326,8 @@ BAD = {
         lambda d: ["compute", _write(d / "s.json", _small_with(sentence="tea \ud83d"))], "U+D83D"),
     # bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape)
     "undecodable --sentence": (lambda d: ["compute", SMALL, "--sentence", "caf\udcff"], "U+DCFF"),
+    "past the window, named with a newline": (lambda d: [_wide(d / "wi\nde.npz"), "--screenshot", d / "x.png"],
+                                              "wi de.npz: d_model is 5,000"),
     "scores that overflow": (lambda d: ["compute", _overflowing(d / "big.json")],
                              "the similarity scores overflow a 64-bit float"),
 }

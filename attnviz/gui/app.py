@@ -107,7 +107,7 @@ def run(
     try:
         check_dimensions(doc)
     except AttnvizError as e:
-        raise AttnvizError(f"{Path(file).name}: {e}" if file else str(e)) from None
+        raise AttnvizError(f"{one_line(Path(file).name)}: {e}" if file else str(e)) from None
     if sentence is not None:
         doc = doc.replace(sentence=sentence)
     if screenshot is not None and Path(screenshot).suffix.lower() != ".png":

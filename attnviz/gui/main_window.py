@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from attnviz import __version__
 from attnviz.engine import AttnvizError, Document, weightsfile
+from attnviz.engine.errors import one_line
 from attnviz.engine.examples import EXAMPLES, load_example
 from attnviz.gui.attention_panels import OutputPanel, ScoresPanel, WeightsPanel
 from attnviz.gui.calculation_panel import CalculationPanel
@@ -66,8 +67,10 @@ DEFAULT_EXAMPLE = "lets-go"
 
 
 def _naming(path: Path, error: Exception) -> str:
-    """``error``'s message, led by the file's name unless it names the file already."""
-    return str(error) if path.name in str(error) else f"{path.name}: {error}"
+    """``error``'s message, led by the file's name unless it names the file already (a newline in
+    the name folded, as the engine's messages fold it)."""
+    name = one_line(path.name)
+    return str(error) if name in str(error) else f"{name}: {error}"
 
 
 class MainWindow(QMainWindow):

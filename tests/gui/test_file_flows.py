@@ -403,3 +403,11 @@ def test_reset_to_saved_drops_what_is_being_typed(window, dialogs, pizza_file, q
     window.model.flush()
     assert window.model.document().equals(saved)
     assert window.model.undo_stack.undoText() == "Reset to saved"  # nothing landed on top of it
+
+
+def test_a_newline_in_a_file_name_keeps_the_error_on_one_line_and_names_the_file_once(window, dialogs, tmp_path):
+    path = tmp_path / "bad\nname.json"
+    path.write_text("{", encoding="utf-8")
+    assert not window.load_file(path)
+    (message,) = dialogs.texts("critical")
+    assert "\n" not in message and message.count("bad name.json") == 1, message
