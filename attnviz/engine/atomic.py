@@ -23,7 +23,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace the contents of ``path`` with ``data``, all or nothing."""
     # Write through a symbolic link rather than replacing the link itself.
     target = Path(os.path.realpath(path))
-    _check_replaceable(target)
+    check_replaceable(target)
     mode = file_mode(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
@@ -40,7 +40,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     _fsync_folder(target.parent)
 
 
-def _check_replaceable(target: Path) -> None:
+def check_replaceable(target: Path) -> None:
     """OSError unless ``target`` is absent or a regular file its owner lets us write.
 
     A rename needs only the folder's permission: without this a read-only file

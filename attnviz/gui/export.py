@@ -32,7 +32,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
 
 from attnviz.engine import AttnvizError
-from attnviz.engine.atomic import file_mode
+from attnviz.engine.atomic import check_replaceable, file_mode
 from attnviz.engine.errors import one_line
 from attnviz.gui.pixel_cache import painted_afresh
 
@@ -204,6 +204,7 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
     path = path.expanduser()
     try:
+        check_replaceable(path)  # a rename would replace a read-only file, or a named pipe, without asking
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     except OSError as err:
         raise AttnvizError(f"cannot write {path}: {_reason(err)}") from None

@@ -3,6 +3,7 @@
 import csv
 import io
 import os
+import stat
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -220,3 +221,28 @@ def test_a_screenshot_is_a_png_whatever_its_name(qtbot, tmp_path):
     label.resize(60, 30)
     save_png(label, tmp_path / "shot.jpg")
     assert (tmp_path / "shot.jpg").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_an_export_does_not_replace_a_read_only_file_or_a_named_pipe(qtbot, tmp_path, monkeypatch):
+    from attnviz.engine import atomic
+
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    label.resize(60, 30)
+    kept = tmp_path / "kept.png"
+    save_png(label, kept)
+    before = kept.read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(atomic.os, "access", lambda p, mode: False if str(p) == str(kept) else real_access(p, mode))
+    with pytest.raises(AttnvizError, match=r"^cannot write .*kept\.png: the file is read-only$"):
+        save_png(label, kept)
+    with pytest.raises(AttnvizError, match="read-only"):
+        export_text(kept, "text")
+    monkeypatch.undo()
+    assert kept.read_bytes() == before
+    if hasattr(os, "mkfifo"):
+        pipe = tmp_path / "pipe.png"
+        os.mkfifo(pipe)
+        with pytest.raises(AttnvizError, match=r"pipe\.png: it is not a regular file$"):
+            save_png(label, pipe)
+        assert stat.S_ISFIFO(os.stat(pipe).st_mode)
