@@ -69,10 +69,11 @@ class AttentionResult:
 
         A score beyond ±1.8e308 is ±inf, or NaN where inf met 0. The softmax of such
         a row is its limit (see ``softmax``), which need not be the weights of the
-        true scores, and an output can overflow by itself.
+        true scores, and an output can overflow by itself. Finite scores always give
+        finite weights, so the weights need no scan (at 512 tokens × 8 heads each
+        scan is ≈ 0.5 ms of an edit).
         """
-        for what, a in (("similarity scores", self.scores), ("softmax weights", self.weights),
-                        ("outputs", self.output)):
+        for what, a in (("similarity scores", self.scores), ("outputs", self.output)):
             if not np.isfinite(a).all():
                 return what
         return None

@@ -383,9 +383,9 @@ def _shifted(ctx: Context) -> np.ndarray:
     """Each key's logit − max (at most 0; −∞ where masked) as the engine's softmax works it out: from
     the scores before the division by T, so a logit that overflows at a tiny T is not ∞ − ∞."""
     r, cfg = ctx.r, ctx.doc.config
-    scaled = r.scores[ctx.head, ctx.i] / (np.sqrt(ctx.doc.d_k) if cfg.scale else 1.0)
-    scaled = np.where(_masked_keys(ctx), -np.inf, scaled)
     with np.errstate(all="ignore"):
+        scaled = r.scores[ctx.head, ctx.i] / (np.sqrt(ctx.doc.d_k) if cfg.scale else 1.0)
+        scaled = np.where(_masked_keys(ctx), -np.inf, scaled)
         return shifted(scaled, cfg.temperature)
 
 
