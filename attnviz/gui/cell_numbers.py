@@ -186,11 +186,12 @@ class PlotTexts(QGraphicsItem):
         None where either is not finite (a NaN point), which Qt's painter must never be given."""
         m11, m12, m21, m22, dx, dy = to_device
         px, py = self._points[:, 0], self._points[:, 1]
-        x = m11 * px + m21 * py + dx
-        y = m12 * px + m22 * py + dy
         ascent, descent = self._metrics.ascent(), self._metrics.descent()
-        # as Qt places a line: its box is ascent + descent high, the baseline an ascent below its top
-        baseline = np.round(y - self._anchor[1] * (ascent + descent) + ascent - self._lift)
+        with np.errstate(invalid="ignore", over="ignore"):  # an infinite point (× 0): left out below
+            x = m11 * px + m21 * py + dx
+            y = m12 * px + m22 * py + dy
+            # as Qt places a line: its box is ascent + descent high, the baseline an ascent below its top
+            baseline = np.round(y - self._anchor[1] * (ascent + descent) + ascent - self._lift)
         finite = (np.isfinite(x) & np.isfinite(baseline)).tolist()
         return [(a, b) if ok else None for a, b, ok in zip(x.tolist(), baseline.tolist(), finite, strict=True)]
 
