@@ -193,10 +193,15 @@ def test_export_text_utf8(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_a_screenshot_that_cannot_be_written_keeps_the_old_png_and_says_why(qtbot, tmp_path, monkeypatch, capfd):
-    label = QLabel("softmax → weights")
-    qtbot.addWidget(label)
-    label.resize(200, 50)
+@pytest.fixture
+def label(qtbot) -> QLabel:
+    widget = QLabel("softmax → weights")
+    qtbot.addWidget(widget)
+    widget.resize(200, 50)
+    return widget
+
+
+def test_a_screenshot_that_cannot_be_written_keeps_the_old_png_and_says_why(label, tmp_path, monkeypatch, capfd):
     target = tmp_path / "shot.png"
     save_png(label, target)
     old = target.read_bytes()
@@ -215,20 +220,14 @@ def test_a_screenshot_that_cannot_be_written_keeps_the_old_png_and_says_why(qtbo
     assert capfd.readouterr().err == ""  # nothing from libpng
 
 
-def test_a_screenshot_is_a_png_whatever_its_name(qtbot, tmp_path):
-    label = QLabel("x")
-    qtbot.addWidget(label)
-    label.resize(60, 30)
+def test_a_screenshot_is_a_png_whatever_its_name(label, tmp_path):
     save_png(label, tmp_path / "shot.jpg")
     assert (tmp_path / "shot.jpg").read_bytes()[:8] == PNG_MAGIC
 
 
-def test_an_export_does_not_replace_a_read_only_file_or_a_named_pipe(qtbot, tmp_path, monkeypatch):
+def test_an_export_does_not_replace_a_read_only_file_or_a_named_pipe(label, tmp_path, monkeypatch):
     from attnviz.engine import atomic
 
-    label = QLabel("x")
-    qtbot.addWidget(label)
-    label.resize(60, 30)
     kept = tmp_path / "kept.png"
     save_png(label, kept)
     before = kept.read_bytes()
