@@ -202,12 +202,14 @@ def export_text(path: str | os.PathLike[str], text: str) -> None:
 # ---- the one place that touches the disk --------------------------------------
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
-    path = path.expanduser()
+    # through a symbolic link, as Save does, rather than replacing the link itself
+    path = Path(os.path.realpath(path.expanduser()))
+    shown = one_line(str(path))  # a newline in a name must not split the message
     try:
         check_replaceable(path)  # a rename would replace a read-only file, or a named pipe, without asking
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     except OSError as err:
-        raise AttnvizError(f"cannot write {path}: {_reason(err)}") from None
+        raise AttnvizError(f"cannot write {shown}: {_reason(err)}") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -218,9 +220,9 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             raise AttnvizError("nothing was written")
         os.replace(tmp, path)
     except AttnvizError as err:
-        raise AttnvizError(f"cannot write {path}: {one_line(str(err))}") from None
+        raise AttnvizError(f"cannot write {shown}: {one_line(str(err))}") from None
     except Exception as err:  # Qt/pyqtgraph raise assorted types; the user needs one line either way
-        raise AttnvizError(f"cannot write {path}: {_reason(err)}") from None
+        raise AttnvizError(f"cannot write {shown}: {_reason(err)}") from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)

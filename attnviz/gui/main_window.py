@@ -433,7 +433,8 @@ class MainWindow(QMainWindow):
 
     def maybe_save(self) -> bool:
         """True when it is fine to drop the current document."""
-        self.commit_typing()
+        if not self.commit_typing():
+            return False  # what was typed is no value: the refusal says so, and nothing is saved or lost
         if self.model.undo_stack.isClean():
             return True
         answer = QMessageBox.warning(
@@ -695,11 +696,12 @@ class MainWindow(QMainWindow):
     def export_picture(self, key: str) -> bool:
         widget = {"scores": self.scores, "weights": self.weights, "selected": self.selected,
                   "output": self.output, "lines": self.lines, "pe": self.pe}[key]
-        if hasattr(widget, "ensure_fresh"):
-            widget.ensure_fresh()  # a panel in a background tab may be stale
-        path = self._ask_export_path("Export picture", f"{key}.png", PICTURE_FILTERS)
+        path = self._ask_export_path("Export picture", f"{key}.png", PICTURE_FILTERS)  # (applies the typing)
 
         def export(p: Path) -> None:
+            self.model.flush()  # the edit typed a moment ago, not the pass before it
+            if hasattr(widget, "ensure_fresh"):
+                widget.ensure_fresh()  # a panel in a background tab may be stale
             # a panel behind another dock's tab is disabled (it takes no focus there): not in its picture
             enabled = widget.isEnabled()
             widget.setEnabled(True)
@@ -711,9 +713,13 @@ class MainWindow(QMainWindow):
         return self._export(path, export)
 
     def export_csv(self, name: str) -> bool:
-        matrix, rows, cols = self.matrix_for_export(name)
-        path = self._ask_export_path("Export matrix", f"{name}.csv", {"CSV (*.csv)": ".csv"})
-        return self._export(path, lambda p: export_matrix_csv(p, matrix, rows, cols))
+        path = self._ask_export_path("Export matrix", f"{name}.csv", {"CSV (*.csv)": ".csv"})  # (applies the typing)
+
+        def export(p: Path) -> None:
+            self.model.flush()  # the edit typed a moment ago, not the pass before it
+            export_matrix_csv(p, *self.matrix_for_export(name))
+
+        return self._export(path, export)
 
     def matrix_for_export(self, name: str):
         """A matrix as shown, with its row and column labels."""
@@ -822,15 +828,17 @@ def _qt_can_name(path: str) -> bool:
 
 
 def _write_with_qsavefile(path: Path, data: bytes) -> None:
+    name = one_line(path.name)
     if not _qt_can_name(str(path)):
-        raise AttnvizError(f"{path.name}: the file's name is not valid UTF-8, so it cannot be saved under it; "
+        raise AttnvizError(f"{name}: the file's name is not valid UTF-8, so it cannot be saved under it; "
                            "use Save As with another name")
     f = QSaveFile(str(path))
     if not f.open(QSaveFile.OpenModeFlag.WriteOnly):
-        raise AttnvizError(f"{path.name}: cannot write there ({f.errorString()})")
+        raise AttnvizError(f"{name}: cannot write there ({one_line(f.errorString())})")
     written = f.write(data)
     if written != len(data):
         f.cancelWriting()
-        raise AttnvizError(f"{path.name}: write failed ({f.errorString()}); the previous file is unchanged")
+        raise AttnvizError(f"{name}: write failed ({one_line(f.errorString())}); the previous file is unchanged")
     if not f.commit():
-        raise AttnvizError(f"{path.name}: could not replace the file ({f.errorString()}); the old one is unchanged")
+        raise AttnvizError(f"{name}: could not replace the file ({one_line(f.errorString())}); "
+                           "the old one is unchanged")

@@ -411,3 +411,23 @@ def test_a_newline_in_a_file_name_keeps_the_error_on_one_line_and_names_the_file
     assert not window.load_file(path)
     (message,) = dialogs.texts("critical")
     assert "\n" not in message and message.count("bad name.json") == 1, message
+
+
+@pytest.mark.parametrize("leave", ["close", "new"])
+def test_closing_with_typed_text_that_is_no_number_stops_and_says_why(window, dialogs, pizza_file, qtbot, leave):
+    assert window.load_file(pizza_file)
+    edit_a_cell(window, "2.5")  # unsaved
+    before = pizza_file.read_bytes()
+    start_typing_in_a_cell(window, qtbot, "abc")
+    dialogs.answer("warning", Button.Save)
+    {"close": window.close, "new": window.new_action.trigger}[leave]()
+    assert window.isVisible() and dialogs.names() == []  # no prompt, no save over the refusal
+    assert pizza_file.read_bytes() == before and window.path == pizza_file
+    assert "'abc' is not a number" in window.statusBar().currentMessage()
+
+
+def test_a_save_error_for_a_name_with_a_newline_is_one_line_naming_it_once(window, dialogs, tmp_path):
+    dialogs.answer("getSaveFileName", (str(tmp_path / "missing" / "a\nb.json"), ""))
+    assert not window.save_as()
+    (message,) = dialogs.texts("critical")
+    assert "\n" not in message and message.count("a b.json") == 1, message

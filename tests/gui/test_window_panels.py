@@ -11,6 +11,8 @@ from PySide6.QtCore import QPoint, QRect, QUrl
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from attnviz.gui.numbers import format_number
+
 
 def test_every_panel_is_in_the_window(window):
     for name in ("plot:scores", "plot:weights", "plot:selected", "plot:output", "plot:lines", "plot:pe",
@@ -285,3 +287,33 @@ def test_an_extension_added_after_the_dialog_asks_before_replacing_a_file(window
     assert "scores.png already exists" in dialogs.texts("question")[0]
     assert replaced == (answer == QMessageBox.StandardButton.Yes)
     assert (existing.read_bytes() != b"keep me") == replaced
+
+
+@pytest.mark.parametrize("export", ["picture", "csv"])
+def test_an_export_shows_the_value_typed_a_moment_ago(window, dialogs, tmp_path, qtbot, export):
+    from tests.gui.test_file_flows import start_typing_in_a_cell
+
+    start_typing_in_a_cell(window, qtbot, "50")  # W_q's first cell, no Enter
+    path = tmp_path / f"output.{'png' if export == 'picture' else 'csv'}"
+    dialogs.answer("getSaveFileName", (str(path), ""))
+    assert window.export_picture("output") if export == "picture" else window.export_csv("output")
+    assert window.model.document().W_q[0, 0, 0] == 50
+    expected = window.model.result.output  # the pass with the 50
+    if export == "csv":
+        rows = list(csv.reader(path.open(encoding="utf-8")))
+        np.testing.assert_array_equal([[float(v) for v in row[1:]] for row in rows[1:]], expected)
+    else:  # as exported once the edit has surely landed
+        again = tmp_path / "again.png"
+        dialogs.answer("getSaveFileName", (str(again), ""))
+        assert window.export_picture("output")
+        assert QImage(str(path)) == QImage(str(again))
+        assert window.output.numbers()[0] == format_number(expected[0, 0], window.view.precision)
+
+
+def test_an_export_to_a_symbolic_link_writes_through_it(window, dialogs, tmp_path):
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old", encoding="utf-8")
+    link.symlink_to(real)
+    dialogs.answer("getSaveFileName", (str(link), ""))
+    assert window.export_csv("scores")
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith(",")
