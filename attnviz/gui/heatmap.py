@@ -39,6 +39,8 @@ MASKED_LABEL = "✕"
 DISPLAY_LIMIT = 1e30
 # Levels beyond this saturate the map: a span of two levels must not overflow a float.
 _LEVEL_LIMIT = sys.float_info.max / 2
+# Levels closer than this are widened to it: values within it of each other are one colour.
+_LEAST_SPAN = 2e-300
 _BLACK, _WHITE, _MASKED_TEXT = QColor("black"), QColor("white"), QColor("#555")
 
 
@@ -69,9 +71,10 @@ def _elided(label: str, width: int) -> str:
 
 def _display_scale(levels: tuple[float, float]) -> float:
     """What the image's values and levels are divided by: 1, or the largest level where it is past
-    DISPLAY_LIMIT (float32 cannot hold it); the colour bar shows the levels themselves."""
+    DISPLAY_LIMIT (float32 cannot hold it) or below its inverse (the colour steps per unit, steps ÷
+    span, overflow float32 below ≈ 4e-37); the colour bar shows the levels themselves."""
     m = max(abs(levels[0]), abs(levels[1]))
-    return m if DISPLAY_LIMIT < m < math.inf else 1.0
+    return m if DISPLAY_LIMIT < m < math.inf or 0 < m < 1 / DISPLAY_LIMIT else 1.0
 
 
 def _clipped(a: np.ndarray) -> np.ndarray:
@@ -147,8 +150,13 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
     ) -> None:
         """Show ``a`` (rows × cols) on fixed ``levels``; ``masked`` cells are greyed out."""
         shown = np.where(masked, np.nan, a) if masked is not None else a
-        # at most half the largest float each way: pyqtgraph's colour-bar ticks need the span as a float
-        levels = (max(float(levels[0]), -_LEVEL_LIMIT), min(float(levels[1]), _LEVEL_LIMIT))
+        # at most half the largest float each way, and at least 1e-300 apart: pyqtgraph's colour-bar
+        # ticks need the span as a float, and divide by it
+        lo, hi = max(float(levels[0]), -_LEVEL_LIMIT), min(float(levels[1]), _LEVEL_LIMIT)
+        if hi - lo < _LEAST_SPAN:
+            middle = lo / 2 + hi / 2
+            lo, hi = middle - _LEAST_SPAN / 2, middle + _LEAST_SPAN / 2
+        levels = (lo, hi)
         scale = _display_scale(levels)
         if scale != 1.0:
             shown = shown / scale

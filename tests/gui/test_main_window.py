@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -838,3 +839,21 @@ def test_values_near_the_largest_float_keep_a_colour_bar_that_paints(window, qtb
     assert math.isfinite(hi - lo)
     window.grab()  # pytest-qt fails the test on an exception inside a paint
     assert window.output.colorbar.levels() == (lo, hi)
+
+
+@pytest.mark.parametrize("value", [1e-40, -1e-310, 5e-324])
+def test_tiny_values_get_their_colours_in_the_heatmaps(window, value):
+    # below ≈ 4e-37 the colour steps per unit overflowed float32: every cell took the top colour,
+    # or none (NaN), with a RuntimeWarning on stderr
+    window.model.fill_matrix("W_q", 0, "zeros")
+    window.model.set_cell("W_q", 0, 0, 0, value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        window.model.flush()
+        window.grab()
+        rows = window.scores.image.table_rows(256)
+    scores = window.model.result.scores[0]
+    lo, hi = window.scores.colorbar.levels()
+    expected = np.clip(np.floor((scores / 2 - lo / 2) / (hi / 2 - lo / 2) * 256), 0, 255)  # as an ImageItem maps
+    assert (rows >= 0).all()
+    assert np.abs(rows - expected).max() <= 1, (rows, expected)
