@@ -315,7 +315,7 @@ class EmbeddingTableModel(_NumberTable):
         a position's PE or x by the row, as the headers number it: PE[2 'go', d₁]."""
         column = self.headerData(col, HORIZONTAL)
         if self.mode == "embedding":
-            return f"embedding[{short(vocab_key(self._tokens[row]))!r}, {column}]"
+            return f"embedding[{vocab_key(self._tokens[row])!r}, {column}]"  # in full, as the undo text
         label = {"pe": "PE", "x": "x"}[self.mode]
         return f"{label}[{row + 1} {short(self._tokens[row])!r}, {column}]"
 

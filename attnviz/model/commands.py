@@ -36,13 +36,18 @@ def _component(prefix: str, index: int) -> str:
     return prefix + str(index + 1).translate(_SUBSCRIPT)
 
 
+def embedding_name(word: str, col: int) -> str:
+    """A vocabulary word's embedding cell: embedding['go', d₂]."""
+    return f"embedding[{word!r}, {_component('d', col)}]"
+
+
 def cell_name(model: DocumentModel, name: str, index: tuple[int, ...]) -> str:
     """The cell at ``index`` (0-based, as the document holds it) as a person sees it: W_q[x₃, q₂] (head 2),
     W_o[h1·v₂, y₁], embedding['go', d₂] (an embedding row is a vocabulary word's)."""
     *head, row, col = index
     column = _component(_COLUMN_PREFIX[name], col)
     if name == "embeddings":
-        return f"embedding[{model._vocab[row]!r}, {column}]"
+        return embedding_name(model._vocab[row], col)
     if name == "W_o":
         return f"W_o[h{row // model.d_v + 1}·{_component('v', row % model.d_v)}, {column}]"
     where = f" (head {head[0] + 1})" if head else ""

@@ -168,7 +168,7 @@ class DocumentModel(QObject):
         if word in self._vocab:
             self.set_cell("embeddings", -1, self._vocab.index(word), col, value)
             return
-        self.undo_stack.beginMacro(f"Edit embedding of {tokens[position]!r}")
+        self.undo_stack.beginMacro(f"Edit {commands.embedding_name(word, col)}")  # as a known word's edit is named
         try:
             self.add_word(word)
             self.set_cell("embeddings", -1, self._vocab.index(word), col, value)

@@ -434,3 +434,18 @@ def test_columns_widen_for_a_larger_number_and_an_edit_within_their_width_leaves
     assert numbers_cut_off(view) == [] and elided_texts(view) == []
     pizza.undo_action.trigger()  # back within the old magnitude: back to the old width
     assert view.columnWidth(0) == narrow
+
+
+def test_an_unknown_words_embedding_cell_is_named_as_its_undo_step_names_it(window, qtbot):
+    view = window.tables["embeddings"]
+    window.sentence_edit.selectAll()
+    qtbot.keyClicks(window.sentence_edit, "Supercalifragilistic go")  # not in the vocabulary
+    table = view.model()
+    qtbot.waitUntil(lambda: table.rowCount() == 2 and table.token(0) == "Supercalifragilistic")
+    type_into_cell(qtbot, view, 0, 1, "x")
+    refused = window.statusBar().currentMessage()
+    type_into_cell(qtbot, view, 0, 1, "0.5")
+    name = "embedding['supercalifragilistic', d₂]"
+    assert refused.startswith(name + ": ")
+    assert window.undo_action.text() == f"&Undo Edit {name}"
+    assert table.data(table.index(0, 1), Qt.ItemDataRole.ToolTipRole) == f"{name} = 0.5"
