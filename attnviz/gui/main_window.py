@@ -579,6 +579,9 @@ class MainWindow(QMainWindow):
         self.commit_typing()  # else it lands once the focus moves, on top of the reset
         if not self._baseline.equals(self.model.document()):
             self.model.replace_document(self._baseline, "Reset to saved")
+            # the document is the saved one again: nothing to save (the stack keeps one clean point,
+            # so undoing back past the reset to the opened state shows modified)
+            self.model.undo_stack.setClean()
 
     # ---- help ------------------------------------------------------------
     def about(self) -> None:

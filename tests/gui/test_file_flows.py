@@ -271,8 +271,12 @@ def test_reset_goes_back_to_the_opened_document_as_one_undo_step(window):
     edit_a_cell_again.setData(edit_a_cell_again.index(1, 1), "4")
     window.reset_action.trigger()
     assert window.model.document().equals(original)
+    assert not window.isWindowModified()  # the saved document again: nothing to save or ask about
     window.undo_action.trigger()
     assert window.model.document().W_k[0, 1, 1] == 4 and np.isclose(window.model.document().W_q[0, 0, 0], 3)
+    assert window.isWindowModified()
+    window.redo_action.trigger()
+    assert not window.isWindowModified()
 
 
 def test_a_file_past_what_the_window_shows_is_refused_in_one_line_and_the_document_kept(window, dialogs, tmp_path):
