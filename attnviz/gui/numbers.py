@@ -6,6 +6,7 @@ import math
 import re
 
 from attnviz.engine import AttnvizError
+from attnviz.model.naming import component as component  # the views name components as the model does
 
 MINUS = "−"  # U+2212: the typographic minus, which a person may paste back in
 # What a person may type in a cell: plain decimal or scientific notation, ASCII digits only
@@ -61,14 +62,6 @@ def parse_number(text: object) -> float:
 def short(label: str, limit: int = 16) -> str:
     """A token as a label: long ones cut to ``limit`` characters with an ellipsis."""
     return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def component(index: int) -> str:
-    """The 1-based subscript naming component ``index`` (0-based) of a vector: 0 → ₁."""
-    return str(index + 1).translate(_SUBSCRIPT)
 
 
 def counted(n: int, noun: str) -> str:

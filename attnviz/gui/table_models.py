@@ -28,6 +28,7 @@ from attnviz.gui.numbers import component, format_number, parse_number, short
 from attnviz.gui.palette import cell_color, symmetric_levels, text_color_on, token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
+from attnviz.model.naming import COLUMN_PREFIX
 
 Index = QModelIndex | QPersistentModelIndex
 # text, background, text colour
@@ -53,8 +54,6 @@ _MAX_CACHED_CELLS = 16384
 
 _DIGITS_AS_EIGHTS = str.maketrans("0123456789", "8888888888")
 
-# Header prefixes: what a row or a column of each matrix stands for.
-COLUMN_PREFIX = {"W_q": "q", "W_k": "k", "W_v": "v", "W_o": "y"}
 # EmbeddingTableModel's modes and the field of the attention result each shows
 _RESULT_FIELD = {"embedding": "embeddings", "pe": "pe", "x": "x"}
 

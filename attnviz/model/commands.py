@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
+from attnviz.model.naming import cell_name
+
 if TYPE_CHECKING:
     from attnviz.engine import Document
     from attnviz.model.document_model import DocumentModel
@@ -24,34 +26,6 @@ OPTION_ID = 3
 # Typing after a pause this long (seconds) is a new undo step: Ctrl+Z takes back the last burst, not the sentence.
 TYPING_PAUSE_S = 2.0
 _now = time.monotonic  # (tests put a clock of their own here)
-
-
-# A cell is named as the tables' headers name its row and column, counting from 1 (the model
-# cannot import the GUI's naming: gui/table_models.py names a cell the same way from its headers).
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_COLUMN_PREFIX = {"W_q": "q", "W_k": "k", "W_v": "v", "W_o": "y", "embeddings": "d"}
-
-
-def _component(prefix: str, index: int) -> str:
-    return prefix + str(index + 1).translate(_SUBSCRIPT)
-
-
-def embedding_name(word: str, col: int) -> str:
-    """A vocabulary word's embedding cell: embedding['go', d₂]."""
-    return f"embedding[{word!r}, {_component('d', col)}]"
-
-
-def cell_name(model: DocumentModel, name: str, index: tuple[int, ...]) -> str:
-    """The cell at ``index`` (0-based, as the document holds it) as a person sees it: W_q[x₃, q₂] (head 2),
-    W_o[h1·v₂, y₁], embedding['go', d₂] (an embedding row is a vocabulary word's)."""
-    *head, row, col = index
-    column = _component(_COLUMN_PREFIX[name], col)
-    if name == "embeddings":
-        return embedding_name(model._vocab[row], col)
-    if name == "W_o":
-        return f"W_o[h{row // model.d_v + 1}·{_component('v', row % model.d_v)}, {column}]"
-    where = f" (head {head[0] + 1})" if head else ""
-    return f"{name}[{_component('x', row)}, {column}]{where}"
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -25,6 +25,7 @@ from attnviz.engine.embedding import unknown_word_vector
 from attnviz.engine.resize import FILLS, new_values, resize_document
 from attnviz.engine.tokenizer import check_length, vocab_key
 from attnviz.model import commands
+from attnviz.model.naming import embedding_name
 
 # The largest d_model, d_k, d_v or number of heads the window works with: larger would not fit on a
 # screen as a table (`attnviz compute` and `convert` take any size).
@@ -168,7 +169,7 @@ class DocumentModel(QObject):
         if word in self._vocab:
             self.set_cell("embeddings", -1, self._vocab.index(word), col, value)
             return
-        self.undo_stack.beginMacro(f"Edit {commands.embedding_name(word, col)}")  # as a known word's edit is named
+        self.undo_stack.beginMacro(f"Edit {embedding_name(word, col)}")  # as a known word's edit is named
         try:
             self.add_word(word)
             self.set_cell("embeddings", -1, self._vocab.index(word), col, value)
