@@ -160,8 +160,8 @@ class Heatmap(KeptView, pg.GraphicsLayoutWidget):
         scale = _display_scale(levels)
         if scale != 1.0:
             shown = shown / scale
-        image_levels = (max(levels[0] / scale, -DISPLAY_LIMIT), min(levels[1] / scale, DISPLAY_LIMIT))
-        self.image.setImage(_clipped(shown), autoLevels=False, levels=image_levels)
+        # (within ±DISPLAY_LIMIT: the levels are, or are divided by the larger of them)
+        self.image.setImage(_clipped(shown), autoLevels=False, levels=(levels[0] / scale, levels[1] / scale))
         if levels != self._levels:
             self._levels = levels
             self.colorbar.setLevels(levels)
