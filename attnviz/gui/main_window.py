@@ -478,10 +478,10 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
-        if not self.commit_typing():
-            return False  # what was typed is not a value: saving without it would look like saving it
         if self._path is None:
             return self.save_as()
+        if not self.commit_typing():
+            return False  # what was typed is not a value: saving without it would look like saving it
         return self.write_file(self._path)
 
     def save_as(self) -> bool:
