@@ -264,9 +264,7 @@ def step_input(ctx: Context) -> Step:
     ]
     if vocab_row < 0:
         blocks.append(Para([ctx.tok(i), " is not in vocabulary: a fixed vector derived from the word."], "note"))
-    if pe_kind == "none":
-        blocks.append(Para(["Positional encoding is off, so x is the embedding itself."], "note"))
-    else:
+    if pe_kind != "none":  # (off, the paragraph above says so)
         blocks.append(Para([f"Position p = {i} (counting from 0): PE[2m] = sin(p / 10000^(2m/d)), "
                             "PE[2m+1] = cos(p / 10000^(2m/d)), with d = d_model."], "note"))
     blocks += _toggle_blocks(ctx, 0, d)
