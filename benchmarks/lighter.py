@@ -1,0 +1,126 @@
+"""What each panel of the window costs an edit, against matplotlib's two heatmaps. All in one process.
+
+    python benchmarks/lighter.py [CASE] [ROUNDS]     (default: lets-go, 12 rounds)
+
+The issue compares the whole window (seven panels, the tables and the
+controls) with a matplotlib figure of two heatmaps. This asks how much of
+edit → pixels is the content matplotlib draws and how much the panels it
+does not. It builds one real MainWindow per configuration below, each with
+fewer panels than the one before (a dock closed as a user closes it, the
+controls and tables hidden last), then alternates, round after round, 30
+edit → pixels frames of each (timed as bench.py times them) with four
+matplotlib "notebook" redraws, so that every configuration meets the same
+spells. It prints each configuration's median, its difference from the one
+before (what the panels taken out cost an edit) and its ratio to
+matplotlib's median. Beside live windows matplotlib runs slower than in
+bench.py's own subprocess (see spells.py): read the ratios for how they
+move from one configuration to the next.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # (bench puts the repository first on sys.path)
+
+FRAMES, REDRAWS, WARMUP = 30, 4, 20
+MPL_SIZE = (740, 400)  # bench.MplHeatmaps' figure: 7.4 × 4.0 in at 100 dpi
+
+# (label, docks closed, controls and tables hidden, window size); each closes more than the one before
+CONFIGURATIONS = [
+    ("the default window", (), False, bench.WINDOW_SIZE),
+    ("− output (and PE behind it)", ("output", "pe"), False, bench.WINDOW_SIZE),
+    ("− selected token's weights (and lines)", ("output", "pe", "selected", "lines"), False, bench.WINDOW_SIZE),
+    ("− calculation", ("output", "pe", "selected", "lines", "calculation"), False, bench.WINDOW_SIZE),
+    ("− controls and tables: two heatmaps", ("output", "pe", "selected", "lines", "calculation"), True,
+     bench.WINDOW_SIZE),
+    ("two heatmaps at matplotlib's size", ("output", "pe", "selected", "lines", "calculation"), True, MPL_SIZE),
+]
+
+
+def configured(case: str, closed: tuple[str, ...], bare: bool, size: tuple[int, int]) -> bench.Harness:
+    h = bench.Harness(bench.make_document(case))
+    for key in closed:
+        h.window.docks[key].close()
+    if bare:
+        h.window.centralWidget().hide()
+    h.window.resize(*size)
+    h.settle()
+    h.window.grab()
+    return h
+
+
+def main(argv: list[str]) -> int:
+    case = argv[0] if argv else "lets-go"
+    complaint = bench.unknown_case([case])
+    if complaint:
+        print(f"lighter: {complaint}", file=sys.stderr)
+        return 2
+    try:
+        rounds = int(argv[1]) if len(argv) > 1 else 12
+    except ValueError:
+        rounds = 0
+    if rounds < 2:
+        print(f"lighter: ROUNDS must be a whole number of at least 2, got {argv[1]!r}", file=sys.stderr)
+        return 2
+    bench.setup_worker_process()
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    from attnviz.engine import forward
+
+    windows = [configured(case, closed, bare, size) for _, closed, bare, size in CONFIGURATIONS]
+    cells = [iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), WARMUP + rounds * FRAMES))
+             for h in windows]
+    doc = bench.make_document(case)
+    W_q = np.array(doc.W_q)
+    sign = [1.0]
+
+    def frame(k: int) -> float:
+        h = windows[k]
+        t0 = time.perf_counter()
+        h.edit(*next(cells[k]))
+        h.frame()
+        return time.perf_counter() - t0
+
+    def redraw() -> float:
+        sign[0] = -sign[0]
+        W_q[0, 0, 0] += 0.01 * sign[0]
+        t0 = time.perf_counter()
+        bench.MplHeatmaps(forward(doc.replace(W_q=W_q))).draw()
+        return time.perf_counter() - t0
+
+    for k in range(len(windows)):
+        for _ in range(WARMUP):
+            frame(k)
+    redraw()
+    ours: list[list[float]] = [[] for _ in windows]
+    theirs: list[float] = []
+    for r in range(rounds):
+        for k in range(len(windows)):
+            ours[k].extend(frame(k) for _ in range(FRAMES))
+        theirs.extend(redraw() for _ in range(REDRAWS))
+        print(f"{time.strftime('%H:%M:%S')}  round {r + 1}/{rounds}", file=sys.stderr, flush=True)
+    for h in windows:
+        h.close()
+
+    mpl = 1000 * statistics.median(theirs)
+    print(f"{case}, {rounds} rounds of {FRAMES} edits a configuration; matplotlib notebook redraw "
+          f"{mpl:.1f} ms (median of {len(theirs)})")
+    print(f"{'configuration':42} {'edit → pixels':>14} {'less than above':>16} {'ratio':>7}")
+    previous = None
+    for (label, *_), samples in zip(CONFIGURATIONS, ours, strict=True):
+        m = 1000 * statistics.median(samples)
+        less = "" if previous is None else f"{previous - m:+.2f} ms"
+        print(f"{label:42} {m:11.2f} ms {less:>16} {mpl / m:6.1f}×")
+        previous = m
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
