@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from attnviz import __version__
-from attnviz.engine import AttnvizError
+from attnviz.engine import AttnvizError, Document
 from attnviz.engine.errors import one_line
 from attnviz.engine.examples import load_example
 from attnviz.engine.weightsfile import load
@@ -109,7 +109,7 @@ def run(
     except AttnvizError as e:
         raise AttnvizError(f"{one_line(Path(file).name)}: {e}" if file else str(e)) from None
     if sentence is not None:
-        doc = doc.replace(sentence=sentence)
+        doc.replace(sentence=sentence)  # a bad sentence fails before any window too
     if screenshot is not None and Path(screenshot).suffix.lower() != ".png":
         raise AttnvizError(f"--screenshot needs a .png file name, got {screenshot!r}")
     if screenshot is not None:
@@ -117,8 +117,6 @@ def run(
     elif not has_display():
         raise AttnvizError("no display to open a window on (set DISPLAY, or use --screenshot or compute)")
     app = application()
-    from attnviz.gui.main_window import MainWindow
-
     unexpected: list[BaseException] = []
 
     def report_without_dialog(exc_type, exc, tb) -> None:
@@ -129,8 +127,7 @@ def run(
         unexpected.append(exc)
 
     sys.excepthook = report_unexpected if screenshot is None else report_without_dialog
-    window = MainWindow(doc, path=file, example=None if file else example or "lets-go",
-                        use_settings=screenshot is None)
+    window = open_window(doc, file, example, sentence, use_settings=screenshot is None)
     if screenshot is not None:
         code = _screenshot(app, window, Path(screenshot), size)
         return 1 if unexpected else code
@@ -138,6 +135,19 @@ def run(
     code = app.exec()
     _tear_down(app, window)
     return code
+
+
+def open_window(doc: Document, file: str | None, example: str | None, sentence: str | None,
+                use_settings: bool = True):
+    """The window on ``doc``, opened from ``file`` (or the example), with ``sentence`` typed into it."""
+    from attnviz.gui.main_window import MainWindow
+
+    window = MainWindow(doc, path=file, example=None if file else example or "lets-go", use_settings=use_settings)
+    if sentence is not None:
+        # as if typed in the window: the title shows it modified, and Undo or Reset to Saved
+        # gives back the file's own sentence
+        window.model.set_sentence(sentence)
+    return window
 
 
 def _screenshot(app: QApplication, window, out: Path, size: tuple[int, int]) -> int:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMessageBox
 
 from attnviz.engine import AttnvizError, weightsfile
 from attnviz.engine.examples import load_example
+from attnviz.gui.app import open_window
 from attnviz.gui.main_window import MainWindow
 
 Button = QMessageBox.StandardButton
@@ -177,6 +178,22 @@ def test_a_file_name_holding_the_modified_mark_shows_as_it_is(window, qtbot, tmp
     assert shown() == "a[*]b.json — attnviz"
     edit_a_cell(window)
     assert shown() == "a[*]b.json* — attnviz"
+
+
+def test_a_sentence_given_with_a_file_is_an_edit_of_it(qtbot, pizza_file):
+    # `attnviz FILE --sentence X`: the window showed the file clean, so closing lost X unasked
+    # and Reset to Saved "restored" X
+    saved = load_example("pizza")
+    window = open_window(weightsfile.load(pizza_file), str(pizza_file), None, "the baby ate it")
+    qtbot.addWidget(window, before_close_func=lambda w: w.model.undo_stack.setClean())
+    window.show()
+    assert window.model.sentence == "the baby ate it" and window.sentence_edit.text() == "the baby ate it"
+    assert window.isWindowModified()
+    window.undo_action.trigger()
+    assert window.model.document().equals(saved) and not window.isWindowModified()
+    window.redo_action.trigger()
+    window.reset_action.trigger()
+    assert window.model.document().equals(saved) and not window.isWindowModified()
 
 
 def test_dropping_a_file_opens_it(window, pizza_file):
