@@ -25,6 +25,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsWidget
 
+from attnviz.gui.numbers import signed
 from attnviz.gui.plot_bounds import MarginBounds, RectPlotItem
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -79,6 +80,11 @@ class CachedAxisItem(MarginBounds, pg.AxisItem):
     value is dragged or a word is typed a bar flips between a few scales,
     and pyqtgraph's generic layout of one costs 2–3 ms.
     """
+
+    # The tickStrings that a kept layout may stand for: their texts depend on nothing the layout
+    # key leaves out (they read the tick values, the scale and the spacing). A subclass's own is
+    # laid out afresh each time unless it names it here.
+    _KEYED_TICK_STRINGS: tuple = (pg.AxisItem.tickStrings,)
 
     def __init__(self, orientation: str, **kwargs) -> None:
         self._measured: dict[str, tuple[float, float]] = {}  # text -> (width, 0.8 × height) as pyqtgraph measures
@@ -158,7 +164,7 @@ class CachedAxisItem(MarginBounds, pg.AxisItem):
             or self.logMode
             or not _OWN_SPECS
             or type(self).tickValues is not pg.AxisItem.tickValues
-            or type(self).tickStrings is not pg.AxisItem.tickStrings
+            or type(self).tickStrings not in self._KEYED_TICK_STRINGS
         ):
             return None
         bounds = self.mapRectFromParent(self.geometry())
@@ -372,7 +378,16 @@ class ColorBarAxisItem(CachedAxisItem):
     150000 was labelled "0" and "50000" only. The widest label is measured when the axis is laid
     out (the kept layouts remember it), so the axis widens once for a new scale and the layout
     then draws every label.
+
+    Its labels are pyqtgraph's with the real minus sign the rest of the app prints ("−0.5", not "-0.5").
     """
+
+    def tickStrings(self, values, scale, spacing) -> list[str]:
+        # pyqtgraph measures these very texts as it lays the axis out, so the widths it asks for
+        # (and the kept layouts remember) are those of the minus, which is wider than a hyphen
+        return [signed(text) for text in super().tickStrings(values, scale, spacing)]
+
+    _KEYED_TICK_STRINGS = (tickStrings,)  # a pure function of the values, scale and spacing
 
     def _updateWidth(self) -> None:
         least, style = self.fixedWidth, self.style

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPicture, QTransform
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from attnviz.gui.numbers import MINUS, parse_shown
 from attnviz.gui.pixel_cache import CachedAxisItem, _exact
 from tests.gui.test_plot_pixels import (
     colour_bar_labels,
@@ -317,15 +318,44 @@ def test_a_colour_bar_widens_for_labels_wider_than_it_and_narrows_back(colorbar_
     assert axis.width() == 45  # pyqtgraph's width for a colour bar's axis
     h.set_matrix(np.zeros((4, 4)), list("abcd"), list("abcd"), (-150000.0, 150000.0))
     # every label, the widest at both ends included, rather than the two that fit 45 px
-    qtbot.waitUntil(lambda: {"-150000", "150000"} <= set(colour_bar_labels(h)))
+    qtbot.waitUntil(lambda: {"−150000", "150000"} <= set(colour_bar_labels(h)))
     assert axis.width() > 45 and axis.width() == round(axis.width())  # whole pixels: see ColorBarAxisItem
     settle()
     np.testing.assert_array_equal(on_screen(h), from_scratch(h))
     h.set_matrix(np.zeros((4, 4)), list("abcd"), list("abcd"), (-1.5, 1.5))
     qtbot.waitUntil(lambda: axis.width() == 45)  # and back, so the plot beside it is where it was
-    assert {"-1.5", "1.5"} <= set(colour_bar_labels(h))
+    assert {"−1.5", "1.5"} <= set(colour_bar_labels(h))
     settle()
     np.testing.assert_array_equal(on_screen(h), from_scratch(h))
+
+
+def test_a_colour_bar_labels_negative_numbers_with_a_real_minus(colorbar_axis, monkeypatch):
+    """As the cells, tables and calculation print them ("−0.5", not "-0.5"), from its kept layouts too.
+
+    The token axes beside it show their texts as typed, hyphens and all.
+    """
+    h, axis = colorbar_axis
+    calls = counting_specs(axis, monkeypatch)
+    scales = [(-1.5, 1.5), (-150000.0, 150000.0), (-0.0015, 0.0015), (-4e-05, 4e-05), (-250.0, 0.0)]
+    for rounds in range(3):  # two to lay each scale out at each width it takes, then one from the kept layouts
+        for levels in scales:
+            before = calls[0]
+            h.colorbar.setLevels(levels)
+            settle()
+            laid_out = calls[0] - before
+            labels = colour_bar_labels(h)  # (laid out afresh, as pyqtgraph lays it out)
+            negative = [text for text in labels if parse_shown(text) < 0]
+            assert negative and all(text.startswith(MINUS) for text in negative), (levels, labels)
+            assert not any(text.startswith("-") for text in labels), (levels, labels)
+            if rounds == 2:
+                assert laid_out == 0, levels
+                assert_shows_its_layout(axis)
+    np.testing.assert_array_equal(on_screen(h), from_scratch(h))
+    words = ["-1", "a-b", "c", "d"]
+    h.set_matrix(np.zeros((4, 4)), words, words, (-1.5, 1.5))
+    settle()
+    for name in ("left", "top"):
+        assert [text for *_, text in text_specs(h.plot.getAxis(name))] == words, name
 
 
 def test_cached_ticks_land_on_the_rows_the_axis_paints_directly(colorbar_axis):
