@@ -9,6 +9,10 @@ the sentence's n rows), so this view asks the engine's
 ``positional_encoding`` for them; that is a pure function of (positions,
 d_model, kind), not a recomputation of attention. Everything else it shows
 comes from ``model.result``.
+
+Rows and columns are named as the tables name them, from 1 (1 Let's, d₁); the
+formula, as the calculation page writes it, counts from 0, and the tooltip
+says how the two meet.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from attnviz.engine import positional_encoding
 from attnviz.gui.lazy_view import LazyView
-from attnviz.gui.numbers import short
+from attnviz.gui.numbers import component, short
 from attnviz.gui.palette import DIVERGING, SELECTION
 from attnviz.gui.pixel_cache import CachedColorBarItem, cache_title, cached_axes
 from attnviz.gui.plot_bounds import rect_plot
@@ -29,12 +33,23 @@ from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
 MIN_POSITIONS = 16  # enough rows to show the pattern, few enough that every row is labelled
+# The formula in the letters of the calculation page, which counts positions from 0 ("Position p = 0
+# (counting from 0)"), while the axes count rows and dimensions from 1, as the tables do.
+TOOLTIP = (
+    "The positional encoding added to each token's embedding. Rows are positions and columns the\n"
+    "dimensions of d_model, both numbered from 1 as in the tables: row 1 is the first token, d₁ the\n"
+    "first dimension. The formula counts both from 0:\n"
+    "    PE[p, 2m] = sin(p / 10000^(2m/d)),   PE[p, 2m+1] = cos(p / 10000^(2m/d)),   with d = d_model\n"
+    "so row k is position p = k − 1, and dₖ is index k − 1: d₁ is 2m = 0 (a sine), d₂ is 2m+1 = 1\n"
+    "(its cosine), d₃ is 2m = 2 (a sine), and so on."
+)
 
 
 class PositionalEncodingView(LazyView, QWidget):
     def __init__(self, model: DocumentModel, view: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("plot:pe")
+        self.setToolTip(TOOLTIP)
         self.model = model
         self.view = view
 
@@ -131,13 +146,25 @@ class PositionalEncodingView(LazyView, QWidget):
         )
 
     def _set_ticks(self, tokens: tuple[str, ...], positions: int, d_model: int) -> None:
-        # one label every `step` rows, so they never overlap; a sentence's row names its token
-        step = _tick_step(positions)
-        ticks = {p: (f"{short(tokens[p], 10)}  {p}" if p < len(tokens) else str(p)) for p in range(0, positions, step)}
+        # rows and dimensions are named from 1, as the tables' headers name them (1 Let's, d₁);
+        # a sentence's row names its token
+        ticks = {p: (f"{p + 1} {short(tokens[p], 10)}" if p < len(tokens) else str(p + 1))
+                 for p in _ticked(positions)}
         self._ticks = ticks
         self.plot.getAxis("left").setTicks([sorted(ticks.items())])
-        x_step = _tick_step(d_model)
-        self.plot.getAxis("bottom").setTicks([[(c, str(c)) for c in range(0, d_model, x_step)]])
+        self.plot.getAxis("bottom").setTicks([[(c, f"d{component(c)}") for c in _ticked(d_model)]])
+
+
+def _ticked(count: int) -> list[int]:
+    """The (0-based) rows or columns to label, one every few so that labels never overlap.
+
+    Their names count from 1, so past a step of 2 the first is labelled and then the round
+    numbers (1, 4, 8, 12 …), not every step from the first (1, 5, 9, 13 …).
+    """
+    step = _tick_step(count)
+    if step <= 2:
+        return list(range(0, count, step))  # 1, 2, 3 … or 1, 3, 5 …
+    return [0, *range(step - 1, count, step)]
 
 
 def _tick_step(count: int) -> int:

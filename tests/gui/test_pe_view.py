@@ -1,14 +1,19 @@
-"""The positional-encoding heatmap: right numbers, sentence rows marked, "none" said."""
+"""The positional-encoding heatmap: right numbers, sentence rows marked, "none" said, names counted from 1."""
 
 import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from attnviz.engine import Config, Document
 from attnviz.gui.pe_view import MIN_POSITIONS, PositionalEncodingView
+from attnviz.gui.table_models import EmbeddingTableModel
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
+from attnviz.model.naming import component
 
 
 def make_doc(sentence="let's go", d=6, kind="sinusoidal"):
@@ -68,13 +73,13 @@ def test_image_fixed_levels_and_cells_centered(make_view):
 def test_marks_follow_sentence(make_view):
     model, w = make_view(make_doc())
     assert w.marked_rows() == 2
-    assert w.y_tick_labels()[0].startswith("let's")
-    assert w.y_tick_labels()[1].startswith("go")
+    assert w.y_tick_labels()[0] == "1 let's"
+    assert w.y_tick_labels()[1] == "2 go"
 
     model.set_sentence("let's go now now")
     model.flush()
     assert w.marked_rows() == 4
-    assert w.y_tick_labels()[3].startswith("now")
+    assert w.y_tick_labels()[3] == "4 now"
 
     long = " ".join(["go"] * 40)
     model.set_sentence(long)
@@ -112,3 +117,54 @@ def test_hidden_view_waits_for_show(make_view):
     w.show()
     assert w.refresh_count == count + 1
     assert w.marked_rows() == 1
+
+
+def x_tick_labels(w: PositionalEncodingView) -> dict[int, str]:
+    """Column -> label shown on the dimension axis."""
+    w.ensure_fresh()
+    return dict(w.plot.getAxis("bottom")._tickLevels[0])
+
+
+@pytest.mark.parametrize("d", [1, 6, 40])
+def test_rows_and_dimensions_are_named_from_1_as_the_tables_name_them(make_view, d):
+    """1 let's, 2 go, d₁, d₂ …: as the embeddings table heads the same positions and dimensions."""
+    model, w = make_view(make_doc(d=d))
+    table = EmbeddingTableModel(model, w.view)
+    rows, columns = w.y_tick_labels(), x_tick_labels(w)
+    for row in range(len(model.result.tokens)):
+        assert rows[row] == table.headerData(row, Qt.Orientation.Vertical), row
+    assert rows[2] == "3" and rows[MIN_POSITIONS - 1] == str(MIN_POSITIONS)  # rows past the sentence
+    assert 0 in columns and len(columns) >= min(d, 10)  # (a wide model labels every few columns)
+    for column, label in columns.items():
+        assert label == table.headerData(column, Qt.Orientation.Horizontal), column
+    assert columns[0] == "d₁"
+
+
+def test_the_tooltip_says_how_the_names_from_1_meet_the_formula_counting_from_0(make_view):
+    """The formula is the calculation page's, in 0-based indices; the axes name rows and columns from 1."""
+    _, w = make_view(make_doc())
+    viewport = w.graphics.viewport()
+    centre = viewport.rect().center()
+    QApplication.sendEvent(viewport, QHelpEvent(QEvent.Type.ToolTip, centre, viewport.mapToGlobal(centre)))
+    try:
+        shown = QToolTip.text() if QToolTip.isVisible() else ""
+    finally:
+        QToolTip.hideText()
+    assert "PE[p, 2m] = sin(p / 10000^(2m/d))" in shown and "PE[p, 2m+1] = cos(p / 10000^(2m/d))" in shown
+    assert "counts both from 0" in shown
+    assert "row 1 is the first token" in shown and "row k is position p = k − 1" in shown
+    assert "d₁ is 2m = 0 (a sine)" in shown and "d₂ is 2m+1 = 1" in shown
+    data = w.image_data()  # what it says of the first row: sin(0) = 0 under d₁, cos(0) = 1 under d₂
+    assert (data[0, 0], data[0, 1]) == (0.0, 1.0)
+
+
+def test_a_long_axis_labels_the_first_row_and_then_round_numbers(make_view):
+    """Thinned labels read 1, 4, 8 … 40 as the names count from 1 (not 1, 5, 9 … 37)."""
+    model, w = make_view(make_doc(sentence=" ".join(["go"] * 40), d=40))
+    table = EmbeddingTableModel(model, w.view)
+    rows, columns = w.y_tick_labels(), x_tick_labels(w)
+    every_fourth = [1, *range(4, 41, 4)]
+    assert [int(label.split()[0]) for _, label in sorted(rows.items())] == every_fourth
+    assert [label for _, label in sorted(columns.items())] == [f"d{component(k - 1)}" for k in every_fourth]
+    for row, label in rows.items():
+        assert label == table.headerData(row, Qt.Orientation.Vertical), row
