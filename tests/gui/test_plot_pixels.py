@@ -23,7 +23,7 @@ from attnviz.gui.cell_numbers import CellNumbers
 from attnviz.gui.export import export_plot
 from attnviz.gui.heatmap import MASKED_LABEL, Heatmap
 from attnviz.gui.kept_view import painted_directly
-from attnviz.gui.numbers import parse_shown
+from attnviz.gui.numbers import parse_shown, signed
 from attnviz.gui.palette import DIVERGING, SEQUENTIAL, color_table, dark_text_on, nice_levels, table_rows
 from attnviz.gui.pixel_cache import painted_afresh
 
@@ -311,7 +311,7 @@ def test_a_large_scale_is_labelled_in_full_at_both_ends(window, qtbot, typed):
     values = window.model.result.scores[0]
     lo, hi = nice_levels(values)  # ±150000, ±1.5e+300
     qtbot.waitUntil(lambda: scores.colorbar.levels() == (lo, hi))  # the scale itself, not one float32 can hold
-    ends = [f"{lo:g}", f"{hi:g}"]  # as pyqtgraph writes them
+    ends = [signed(f"{lo:g}"), f"{hi:g}"]  # as pyqtgraph writes them, with the app's minus sign
     # the axis widens for labels wider than it (a layout or two later), rather than leaving them out
     qtbot.waitUntil(lambda: set(ends) <= set(colour_bar_labels(scores)))
     labels = colour_bar_labels(scores)
