@@ -28,7 +28,8 @@ spacing mark is seen on its own and may start a word.
 Whitespace separates tokens and is dropped, and so is the zero-width space
 U+200B, which separates words without showing a gap (Thai and Khmer text,
 pasted web pages). Tokens keep their original text; vocabulary look-up
-lower-cases them (see :func:`vocab_key`).
+lower-cases them and drops soft hyphens and direction marks (see
+:func:`vocab_key`).
 """
 
 from __future__ import annotations
@@ -137,6 +138,16 @@ def token_spans(sentence: str) -> list[tuple[int, int]]:
     return [m.span() for m in _pattern(sentence).finditer(sentence)]
 
 
+# Drawn as nothing and no part of the spelling: a soft hyphen says where a line
+# may break, a word joiner or U+FEFF where it may not, a direction mark which
+# way the text runs. "piz\u00adza" is the word pizza and must find its row, so
+# the look-up drops them; the token keeps them, as it is the sentence's own
+# text and the views draw them as nothing. Joiners and non-joiners stay: they
+# change how the letters are drawn, so they are part of the spelling.
+_LAYOUT_ONLY = dict.fromkeys(map(ord, "\u00ad\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                      "\u2060\u2066\u2067\u2068\u2069\ufeff"))
+
+
 def vocab_key(token: str) -> str:
-    """The vocabulary entry a token is looked up under."""
-    return token.lower()
+    """The vocabulary entry a token is looked up under: lower-cased, without soft hyphens and direction marks."""
+    return token.lower().translate(_LAYOUT_ONLY)

@@ -147,6 +147,23 @@ def test_tokens_keep_their_case_and_vocab_key_lowercases():
     assert vocab_key("STRASSE") == "strasse"
 
 
+def test_soft_hyphens_and_direction_marks_are_no_part_of_the_looked_up_word():
+    """They change nothing a reader sees in a word, so it finds its embedding, or its own vector, without them."""
+    import numpy as np
+
+    from attnviz.engine.embedding import lookup, unknown_word_vector
+
+    assert vocab_key("Piz\u00adza") == "pizza"
+    assert vocab_key("\ufeff\u2066שלום\u200f\u2069") == "שלום"
+    # a joiner or non-joiner changes how the letters join: it is spelling, and stays
+    assert vocab_key("می\u200cخواهم") == "می\u200cخواهم"
+    assert vocab_key("ශ්\u200dරී") == "ශ්\u200dරී"
+    tokens = tokenize("Piz\u00adza, pizza")
+    _, ids = lookup(tokens, ("pizza",), np.array([[1.0, 2.0]]))
+    assert ids == (0, -1, 0)
+    assert np.array_equal(unknown_word_vector("pas\u00adta", 8), unknown_word_vector("pasta", 8))
+
+
 @pytest.mark.parametrize("word", [unicodedata.normalize("NFD", "naïve"), unicodedata.normalize("NFD", "Café"),
                                   "नमस्ते", "สวัสดี", unicodedata.normalize("NFD", "don’t")])
 def test_words_with_combining_marks_stay_whole(word):
