@@ -3,7 +3,8 @@
 A word is a maximal run of Unicode letters, digits and combining marks (so
 decomposed "naïve" and scripts with vowel signs stay whole), possibly joined
 to another such run by one internal apostrophe (``'`` or ``’``), so ``Let's``
-and ``don’t`` stay whole.
+and ``don’t`` stay whole, or by a middle dot between two letters, so Catalan
+``col·lecció`` does.
 
 Every other non-space character starts a token of its own, which takes along
 what a reader sees as part of that one character (an approximation of a
@@ -91,7 +92,10 @@ def _compiled(marks: str, invisible: str) -> re.Pattern[str]:
     # a joiner never pulls a word into a symbol, so "❤\u200dpizza" still has the word "pizza" to look up
     joined = rf"(?:{_ZWJ}(?:{pair}|[^\w{unseen}]|_)?{extended})*"
     symbol = rf"(?:{pair}|[^{unseen}]){extended}{joined}"
-    return re.compile(rf"{word}(?:['’]{word})*|{symbol}")
+    # Catalan writes its double l with a middle dot ("col·lecció"), an extender in Unicode; between digits
+    # it is a product. U+0387 is the same character (its canonical decomposition is U+00B7).
+    inside = r"['’]|(?<=[^\W\d_])[\u00b7\u0387](?=[^\W\d_])"
+    return re.compile(rf"{word}(?:(?:{inside}){word})*|{symbol}")
 
 
 # The pass holds several (heads, n, n) arrays: beyond this a pasted book would

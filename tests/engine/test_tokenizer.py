@@ -177,6 +177,21 @@ def test_combining_marks_in_one_sentence_do_not_leak_into_another():
     assert tokenize("x\u0301-y") == ["x\u0301", "-", "y"]
 
 
+def test_an_extender_is_part_of_the_word_it_extends_and_seen_alone():
+    """Unicode's extenders lengthen or repeat what is before them. Most are letters one sees (Arabic tatweel, 々,
+    ー, Thai ๆ, the IPA length mark): in a word they are part of it, after a space a token of their own, as a
+    reader sees them ("ดี ๆ" is how Thai spells it). A few are marks, drawn onto the letter before (Adlam's
+    lengthener): after a space they are dropped with it. And Catalan's middle dot belongs between its two l's."""
+    for word in ("كتـــاب", "人々", "コーヒー", "ดีๆ", "aː"):
+        assert tokenize(f"{word} {word}") == [word, word]
+    for extender in ("\u0640", "々", "ー", "ๆ", "ː"):
+        assert tokenize(f"a {extender}") == ["a", extender]
+    assert tokenize("𞤀\U0001e944 \U0001e944") == ["𞤀\U0001e944"]
+    assert tokenize("la col·lecció d'il·lusions") == ["la", "col·lecció", "d'il·lusions"]
+    assert tokenize("a\u0387b") == ["a\u0387b"]  # the Greek ano teleia is a middle dot, canonically
+    assert tokenize("3·4 ·a a· a··b") == ["3", "·", "4", "·", "a", "a", "·", "a", "·", "·", "b"]
+
+
 # Separators and invisible characters among what they may follow, mixed more often than st.text() mixes them.
 MIXED = ("a", "b", "é", "1", "'", "_", "!", "\x00", " ", "\t", ZWSP, ZWJ, "\u200c", "\u00ad", "\u200e", "\u2060",
          "\ufeff", "\u3164", "\u0301", "\u093e", "\u20e3", "\ufe0f", "\U000e0067", "\U0001f3fb", "\u0640", "\u0600",
