@@ -17,6 +17,7 @@ from attnviz.gui.numbers import component, format_number, short
 from attnviz.gui.palette import DIVERGING, SEQUENTIAL, nice_levels
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
+from attnviz.model.naming import quoted
 
 
 class _ResultHeatmap(LazyView, Heatmap):
@@ -62,7 +63,7 @@ class _TokenByToken(_ResultHeatmap):
         masked = self.model.masked()[row, col]
         logit = "−∞ (masked: a token may not look ahead)" if masked else format_number(r.logits[h, row, col], d)
         return (
-            f"query {r.tokens[row]!r} (row {row + 1}) · key {r.tokens[col]!r} (column {col + 1})\n"
+            f"query {quoted(r.tokens[row])} (row {row + 1}) · key {quoted(r.tokens[col])} (column {col + 1})\n"
             f"score q·k = {format_number(r.scores[h, row, col], d)}\n"
             f"logit = {logit}\n"
             f"weight = {format_number(r.weights[h, row, col], d)}"
@@ -109,7 +110,7 @@ class OutputPanel(_ResultHeatmap):
         if row >= r.n_tokens or col >= r.output.shape[1]:
             return ""
         value = format_number(r.output[row, col], self.view.precision)
-        return f"output of {r.tokens[row]!r}, component {col + 1}: {value}"
+        return f"output of {quoted(r.tokens[row])}, component {col + 1}: {value}"
 
 
 def _token_labels(r: AttentionResult) -> list[str]:

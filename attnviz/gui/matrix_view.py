@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from attnviz.engine import AttnvizError
 from attnviz.gui.numbers import short
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel, _NumberTable
+from attnviz.model.naming import quoted
 
 # Cells in these states are left to the style, which draws selection, focus and hover its own way.
 _STYLED_STATES = (
@@ -237,7 +238,7 @@ class MatrixView(QTableView):
         if row is None:
             return f"column {table.headerData(col, Qt.Orientation.Horizontal)}"
         if isinstance(table, EmbeddingTableModel):
-            return f"row {row + 1} {short(table.token(row))!r}"
+            return f"row {row + 1} {quoted(short(table.token(row)))}"
         return f"row {table.headerData(row, Qt.Orientation.Vertical)}"
 
     def _fill_line(self, row: int | None, col: int | None) -> None:

@@ -22,6 +22,7 @@ from attnviz.gui.plot_bounds import rect_plot
 from attnviz.gui.token_bars import TokenBars
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
+from attnviz.model.naming import quoted
 
 TOP = 1.1  # the y range: room above a full bar for its number
 _NUMBER_COLOR = QColor("#222")
@@ -112,7 +113,7 @@ class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
             self.bars.set_bars(w, [MASKED if m else token_color(j) for j, m in enumerate(masked)])
         else:
             self.bars.set_bars(w)
-        self._set_title(f"What {short(r.tokens[i])!r} attends to (head {h + 1})")
+        self._set_title(f"What {quoted(short(r.tokens[i]))} attends to (head {h + 1})")
         shown = tuple(short(t) for t in r.tokens)
         if shown != self._tokens:
             self._tokens = shown

@@ -28,7 +28,7 @@ from attnviz.gui.numbers import component, format_number, parse_number, short
 from attnviz.gui.palette import cell_color, symmetric_levels, text_color_on, token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
-from attnviz.model.naming import COLUMN_PREFIX
+from attnviz.model.naming import COLUMN_PREFIX, quoted
 
 Index = QModelIndex | QPersistentModelIndex
 # text, background, text colour
@@ -314,9 +314,9 @@ class EmbeddingTableModel(_NumberTable):
         a position's PE or x by the row, as the headers number it: PE[2 'go', d₁]."""
         column = self.headerData(col, HORIZONTAL)
         if self.mode == "embedding":
-            return f"embedding[{vocab_key(self._tokens[row])!r}, {column}]"  # in full, as the undo text
+            return f"embedding[{quoted(vocab_key(self._tokens[row]))}, {column}]"  # in full, as the undo text
         label = {"pe": "PE", "x": "x"}[self.mode]
-        return f"{label}[{row + 1} {short(self._tokens[row])!r}, {column}]"
+        return f"{label}[{row + 1} {quoted(short(self._tokens[row]))}, {column}]"
 
     def token(self, row: int) -> str:
         """The token of ``row``, as the sentence has it (the header shows it numbered, shortened, marked)."""
@@ -340,8 +340,9 @@ class EmbeddingTableModel(_NumberTable):
         if role == TOOL_TIP:
             word = self._tokens[section]
             if self._ids[section] < 0:
-                return f"{word!r} is not in the vocabulary: its vector is derived from the word. Edit it to add it."
-            return f"{word!r}: word {section + 1} of the sentence, vocabulary entry {self._ids[section] + 1}"
+                return (f"{quoted(word)} is not in the vocabulary: its vector is derived from the word. "
+                        "Edit it to add it.")
+            return f"{quoted(word)}: word {section + 1} of the sentence, vocabulary entry {self._ids[section] + 1}"
         return None
 
     def _font(self, bold: bool, italic: bool) -> QFont:

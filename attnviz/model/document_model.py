@@ -25,7 +25,7 @@ from attnviz.engine.embedding import unknown_word_vector
 from attnviz.engine.resize import FILLS, new_values, resize_document
 from attnviz.engine.tokenizer import check_length, vocab_key
 from attnviz.model import commands
-from attnviz.model.naming import embedding_name
+from attnviz.model.naming import embedding_name, quoted
 
 # The largest d_model, d_k, d_v or number of heads the window works with: larger would not fit on a
 # screen as a table (`attnviz compute` and `convert` take any size).
@@ -218,7 +218,7 @@ class DocumentModel(QObject):
             return
         doc = self.document()
         emb = np.vstack([doc.embeddings, unknown_word_vector(word, self.d_model)])
-        self._push_document(doc.replace(vocab=(*doc.vocab, word), embeddings=emb), f"Add {word!r} to vocabulary")
+        self._push_document(doc.replace(vocab=(*doc.vocab, word), embeddings=emb), f"Add {quoted(word)} to vocabulary")
 
     def set_matrix(self, name: str, head: int, values: np.ndarray, text: str | None = None) -> None:
         """Replace one matrix (one head of W_q/W_k/W_v) with ``values`` of the same shape."""

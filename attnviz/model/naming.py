@@ -6,6 +6,7 @@ the same names from here: W_q[x₃, q₂] (head 2), W_o[h1·v₂, y₁], embeddi
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,9 +22,27 @@ def component(index: int) -> str:
     return str(index + 1).translate(_SUBSCRIPT)
 
 
+def quoted(word: str) -> str:
+    """``word`` quoted as ``repr`` quotes it, but with its format characters as they are written.
+
+    A zero-width non-joiner or joiner is part of how Persian and Indic words are
+    spelt, and a soft hyphen is drawn as nothing; ``repr`` would show them as
+    ``\\u200c`` escapes in a title or an undo text.
+    """
+    if word.isprintable():
+        return repr(word)
+    quote = '"' if "'" in word and '"' not in word else "'"
+    return quote + "".join(
+        "\\" + c if c in ("\\", quote)
+        else c if c.isprintable() or unicodedata.category(c) == "Cf"
+        else repr(c)[1:-1]
+        for c in word
+    ) + quote
+
+
 def embedding_name(word: str, col: int) -> str:
     """A vocabulary word's embedding cell: embedding['go', d₂]."""
-    return f"embedding[{word!r}, d{component(col)}]"
+    return f"embedding[{quoted(word)}, d{component(col)}]"
 
 
 def cell_name(model: DocumentModel, name: str, index: tuple[int, ...]) -> str:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect, QUrl
+from PySide6.QtCore import QPoint, QRect, Qt, QUrl
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -317,3 +317,16 @@ def test_an_export_to_a_symbolic_link_writes_through_it(window, dialogs, tmp_pat
     dialogs.answer("getSaveFileName", (str(link), ""))
     assert window.export_csv("scores")
     assert link.is_symlink() and real.read_text(encoding="utf-8").startswith(",")
+
+
+def test_a_word_spelt_with_a_non_joiner_is_named_as_it_is_written(window, qtbot):
+    # Persian writes "I want" with a zero-width non-joiner inside the word; titles, tooltips and undo
+    # texts showed it as a \u200c escape
+    word = "می\u200cخواهم"
+    window.model.set_sentence(f"{word} pizza")
+    plot = window.selected.getPlotItem()
+    qtbot.waitUntil(lambda: plot.titleLabel.text == f"What '{word}' attends to (head 1)")
+    table = window.tables["embeddings"].model()
+    assert table.headerData(0, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole).startswith(f"'{word}' is not")
+    assert table.setData(table.index(0, 1), "0.5")
+    assert window.model.undo_stack.undoText() == f"Edit embedding['{word}', d₂]"
