@@ -22,7 +22,7 @@ import numpy as np
 
 from attnviz.engine.errors import AttnvizError
 from attnviz.engine.positional import KINDS
-from attnviz.engine.tokenizer import check_length, check_text, vocab_key
+from attnviz.engine.tokenizer import check_length, check_text
 
 MATRICES = ("embeddings", "W_q", "W_k", "W_v", "W_o")
 HEAD_MATRICES = ("W_q", "W_k", "W_v")
@@ -137,9 +137,6 @@ def validate(doc: Document) -> None:
         if not isinstance(word, str) or not word or word != word.lower() or word.strip() != word:
             raise AttnvizError(f"vocab[{i}] must be a non-empty lower-case word without outer spaces, got {word!r}")
         check_text(word, f"vocab[{i}]")
-        if vocab_key(word) != word:  # a token is looked up without them, so it could never find this entry
-            raise AttnvizError(f"vocab[{i}] {word!r} holds a soft hyphen, word joiner or direction mark, "
-                               "which look-up drops; write the word without it")
     seen: dict[str, int] = {}
     for i, word in enumerate(doc.vocab):
         if word in seen:

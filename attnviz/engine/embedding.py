@@ -3,8 +3,7 @@
 A word that is not in the vocabulary still gets a vector, so any sentence can
 be typed. The vector is derived from the word alone: the 8-byte BLAKE2b digest
 (``digest_size=8``, itself a different hash from the first 8 bytes of the full
-one) of its look-up key in UTF-8 (``tokenizer.vocab_key``: lower-cased, without soft
-hyphens or direction marks), read as a little-endian integer, seeds
+one) of its UTF-8 lower-case form, read as a little-endian integer, seeds
 NumPy's PCG64 generator, which
 draws ``d_model`` standard normals, rounded to 2 decimals so a person can read
 and retype them. Neither Python's ``hash()`` (salted per process) nor the

@@ -195,9 +195,6 @@ def _check_one_token(word: str, i: int) -> None:
     check_text(word, f"vocab[{i}]")  # (tokenizing a lone surrogate would fail less clearly)
     parts = tokenize(word)
     if parts != [word] and word.strip() == word and word:  # (empty or spaced words get their own message)
-        if not parts:
-            raise AttnvizError(f"vocab[{i}] {short_repr(word)} holds nothing a sentence reads as a token, "
-                               "so no sentence could use it")
         shown = ", ".join(short_repr(part, 20) for part in parts[:3]) + (", …" if len(parts) > 3 else "")
         raise AttnvizError(f"vocab[{i}] {short_repr(word)} is not one token (a sentence reads it as {shown}), "
                            "so no sentence could use it")

@@ -211,11 +211,6 @@ CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("vocab-word-and-comma", ".json", lambda: json_doc(vocab=["let's", "go,"]), "vocab[1] 'go,' is not one token"),
     ("vocab-long-word-of-many-tokens", ".json", lambda: json_doc(vocab=["let's", "a," * 3000]),
      "vocab[1] 'a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,… is not one token (a sentence reads it as 'a', ',', 'a', …)"),
-    ("vocab-soft-hyphen", ".json", lambda: json_doc(vocab=["let's", "g\u00ado"]),
-     "vocab[1] 'g\\xado' holds a soft hyphen, word joiner or direction mark"),
-    ("vocab-direction-mark", ".json", lambda: json_doc(vocab=["let's", "go\u200e"]), "which look-up drops"),
-    ("vocab-only-invisible", ".json", lambda: json_doc(vocab=["let's", "\u00ad"]),
-     "vocab[1] '\\xad' holds nothing a sentence reads as a token"),
     # config, format, version, sentence
     ("temperature-hot", ".json", lambda: json_config(temperature="hot"), "config.temperature"),
     ("temperature-zero", ".json", lambda: json_config(temperature=0), "config.temperature"),
