@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import math
 
 import numpy as np
@@ -151,7 +152,8 @@ class SelectedWeightsPanel(LazyView, KeptView, pg.PlotWidget):
         # setting even the same title relays out the plot, which resizes the view
         if shown != self._title:
             self._title = shown
-            plot.setTitle(shown, color="#222", size=f"{_TITLE_POINTS}pt")
+            # a title is HTML to pyqtgraph: a token "<" or "&" is text here
+            plot.setTitle(html.escape(shown, quote=False), color="#222", size=f"{_TITLE_POINTS}pt")
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

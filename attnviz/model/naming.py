@@ -6,12 +6,12 @@ the same names from here: W_q[x₃, q₂] (head 2), W_o[h1·v₂, y₁], embeddi
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from attnviz.model.document_model import DocumentModel
 
+_JOINERS = ("\u200c", "\u200d")  # zero-width non-joiner, joiner
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 # What a column of each matrix stands for: the component of q, k, v, the output y, or the model's d.
 COLUMN_PREFIX = {"W_q": "q", "W_k": "k", "W_v": "v", "W_o": "y", "embeddings": "d"}
@@ -23,21 +23,27 @@ def component(index: int) -> str:
 
 
 def quoted(word: str) -> str:
-    """``word`` quoted as ``repr`` quotes it, but with its format characters as they are written.
+    """``word`` quoted as ``repr`` quotes it, but with a joiner between two characters left as written.
 
-    A zero-width non-joiner or joiner is part of how Persian and Indic words are
-    spelt, and a soft hyphen is drawn as nothing; ``repr`` would show them as
-    ``\\u200c`` escapes in a title or an undo text.
+    A zero-width joiner or non-joiner between two visible characters is part of
+    how the token is drawn (``👨‍👩‍👧`` is three emoji and two joiners); ``repr``
+    would show ``'👨\\u200d👩\\u200d👧'`` in a title or an undo text. Every other
+    character ``repr`` escapes stays escaped: a joiner alone or a direction
+    control would be invisible, or would reorder the text around it.
     """
     if word.isprintable():
         return repr(word)
     quote = '"' if "'" in word and '"' not in word else "'"
-    return quote + "".join(
-        "\\" + c if c in ("\\", quote)
-        else c if c.isprintable() or unicodedata.category(c) == "Cf"
-        else repr(c)[1:-1]
-        for c in word
-    ) + quote
+    shown = []
+    for i, c in enumerate(word):
+        if c in ("\\", quote):
+            shown.append("\\" + c)
+        elif c.isprintable() or (c in _JOINERS and 0 < i < len(word) - 1
+                                 and word[i - 1].isprintable() and word[i + 1].isprintable()):
+            shown.append(c)
+        else:
+            shown.append(repr(c)[1:-1])
+    return quote + "".join(shown) + quote
 
 
 def embedding_name(word: str, col: int) -> str:

@@ -319,10 +319,10 @@ def test_an_export_to_a_symbolic_link_writes_through_it(window, dialogs, tmp_pat
     assert link.is_symlink() and real.read_text(encoding="utf-8").startswith(",")
 
 
-def test_a_word_spelt_with_a_non_joiner_is_named_as_it_is_written(window, qtbot):
-    # Persian writes "I want" with a zero-width non-joiner inside the word; titles, tooltips and undo
-    # texts showed it as a \u200c escape
-    word = "می\u200cخواهم"
+def test_an_emoji_sequence_is_named_as_it_is_written(window, qtbot):
+    # the family is three emoji held together by zero-width joiners, one token; titles, tooltips and
+    # undo texts showed it as '👨\u200d👩\u200d👧'
+    word = "👨\u200d👩\u200d👧"
     window.model.set_sentence(f"{word} pizza")
     plot = window.selected.getPlotItem()
     qtbot.waitUntil(lambda: plot.titleLabel.text == f"What '{word}' attends to (head 1)")
@@ -330,3 +330,12 @@ def test_a_word_spelt_with_a_non_joiner_is_named_as_it_is_written(window, qtbot)
     assert table.headerData(0, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole).startswith(f"'{word}' is not")
     assert table.setData(table.index(0, 1), "0.5")
     assert window.model.undo_stack.undoText() == f"Edit embedding['{word}', d₂]"
+
+
+@pytest.mark.parametrize("token", ["<", "&"])
+def test_a_token_that_reads_as_html_is_shown_as_typed_in_the_bar_charts_title(window, qtbot, token):
+    # pyqtgraph takes a title as HTML: "<" emptied it to "What '"
+    window.model.set_sentence(f"a {token} b")
+    window.view.set_token(1)
+    label = window.selected.getPlotItem().titleLabel.item
+    qtbot.waitUntil(lambda: label.toPlainText() == f"What '{token}' attends to (head 1)")
