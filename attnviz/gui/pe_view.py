@@ -10,9 +10,9 @@ the sentence's n rows), so this view asks the engine's
 d_model, kind), not a recomputation of attention. Everything else it shows
 comes from ``model.result``.
 
-Rows and columns are named as the tables name them, from 1 (1 Let's, d₁); the
-formula, as the calculation page writes it, counts from 0, and the tooltip
-says how the two meet.
+Rows and columns are numbered from 1 as the tables number them (row 1 Let's;
+column 1 is d₁); the formula, as the calculation page writes it, counts from
+0, and the tooltip says how the two meet.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QFontMetrics, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from attnviz.engine import positional_encoding
 from attnviz.gui.lazy_view import LazyView
-from attnviz.gui.numbers import component, short
+from attnviz.gui.numbers import short
 from attnviz.gui.palette import DIVERGING, SELECTION
 from attnviz.gui.pixel_cache import CachedColorBarItem, cache_title, cached_axes
 from attnviz.gui.plot_bounds import rect_plot
@@ -33,6 +33,8 @@ from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
 
 MIN_POSITIONS = 16  # enough rows to show the pattern, few enough that every row is labelled
+MAX_ROW_LABELS = 16
+_LABEL_GAP = 6  # px between two column numbers
 # The formula in the letters of the calculation page, which counts positions from 0 ("Position p = 0
 # (counting from 0)"), while the axes count rows and dimensions from 1, as the tables do.
 TOOLTIP = (
@@ -60,6 +62,12 @@ class PositionalEncodingView(LazyView, QWidget):
         self.plot.setTitle("PE[position, dimension]", color="#333")
         self.plot.setLabel("left", "position")
         self.plot.setLabel("bottom", "dimension")
+        # the first and last numbers sit half a column from the ends: let them stick out a little
+        # rather than be dropped
+        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=8)
+        self._d_model = 0
+        self._column_ticks: list[tuple[int, str]] = []
+        self.plot.vb.sigResized.connect(self._set_column_ticks)
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -146,30 +154,43 @@ class PositionalEncodingView(LazyView, QWidget):
         )
 
     def _set_ticks(self, tokens: tuple[str, ...], positions: int, d_model: int) -> None:
-        # rows and dimensions are named from 1, as the tables' headers name them (1 Let's, d₁);
+        # rows and dimensions are numbered from 1, as the tables' headers number them (1 Let's, d₁);
         # a sentence's row names its token
         ticks = {p: (f"{p + 1} {short(tokens[p], 10)}" if p < len(tokens) else str(p + 1))
-                 for p in _ticked(positions)}
+                 for p in _ticked(positions, MAX_ROW_LABELS)}
         self._ticks = ticks
         self.plot.getAxis("left").setTicks([sorted(ticks.items())])
-        self.plot.getAxis("bottom").setTicks([[(c, f"d{component(c)}") for c in _ticked(d_model)]])
+        self._d_model = d_model
+        self._set_column_ticks()
+
+    def _set_column_ticks(self, *_args: object) -> None:
+        """Column numbers, as many as fit the plot's width side by side (the widest with a gap)."""
+        if not self._d_model:
+            return
+        axis = self.plot.getAxis("bottom")
+        widest = QFontMetrics(axis.style["tickFont"] or axis.font()).horizontalAdvance(str(self._d_model))
+        fit = max(1, int(self.plot.vb.width() // (widest + _LABEL_GAP)))
+        ticks = [(c, str(c + 1)) for c in _ticked(self._d_model, fit)]
+        if ticks != self._column_ticks:
+            self._column_ticks = ticks
+            axis.setTicks([ticks])
 
 
-def _ticked(count: int) -> list[int]:
-    """The (0-based) rows or columns to label, one every few so that labels never overlap.
+def _ticked(count: int, most: int) -> list[int]:
+    """The (0-based) rows or columns to label: every one, or every few, so that at most ``most`` are.
 
-    Their names count from 1, so past a step of 2 the first is labelled and then the round
+    Their numbers count from 1, so past a step of 2 the first is labelled and then the round
     numbers (1, 4, 8, 12 …), not every step from the first (1, 5, 9, 13 …).
     """
-    step = _tick_step(count)
+    step = _tick_step(count, most)
     if step <= 2:
         return list(range(0, count, step))  # 1, 2, 3 … or 1, 3, 5 …
     return [0, *range(step - 1, count, step)]
 
 
-def _tick_step(count: int) -> int:
-    """A round step giving at most ~16 numbered ticks."""
+def _tick_step(count: int, most: int) -> int:
+    """The smallest round step that labels at most ``most`` of ``count`` (the first one extra)."""
     for step in (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 256, 512, 1024):
-        if count / step <= 16:
+        if count / step <= most - (step > 2):
             return step
-    return max(1, count // 16)
+    return max(1, count // max(most - 1, 1))

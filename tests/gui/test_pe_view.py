@@ -1,11 +1,12 @@
 """The positional-encoding heatmap: right numbers, sentence rows marked, "none" said, names counted from 1."""
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtGui import QHelpEvent, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from attnviz.engine import Config, Document
@@ -135,9 +136,9 @@ def test_rows_and_dimensions_are_named_from_1_as_the_tables_name_them(make_view,
         assert rows[row] == table.headerData(row, Qt.Orientation.Vertical), row
     assert rows[2] == "3" and rows[MIN_POSITIONS - 1] == str(MIN_POSITIONS)  # rows past the sentence
     assert 0 in columns and len(columns) >= min(d, 10)  # (a wide model labels every few columns)
-    for column, label in columns.items():
-        assert label == table.headerData(column, Qt.Orientation.Horizontal), column
-    assert columns[0] == "d₁"
+    for column, label in columns.items():  # column k is the table's d_k
+        assert f"d{component(int(label) - 1)}" == table.headerData(column, Qt.Orientation.Horizontal), column
+    assert columns[0] == "1"
 
 
 def test_the_tooltip_says_how_the_names_from_1_meet_the_formula_counting_from_0(make_view):
@@ -165,6 +166,33 @@ def test_a_long_axis_labels_the_first_row_and_then_round_numbers(make_view):
     rows, columns = w.y_tick_labels(), x_tick_labels(w)
     every_fourth = [1, *range(4, 41, 4)]
     assert [int(label.split()[0]) for _, label in sorted(rows.items())] == every_fourth
-    assert [label for _, label in sorted(columns.items())] == [f"d{component(k - 1)}" for k in every_fourth]
+    numbers = [int(label) for _, label in sorted(columns.items())]
+    assert numbers[0] == 1 and len({b - a for a, b in itertools.pairwise(numbers[1:])}) == 1  # then evenly
     for row, label in rows.items():
         assert label == table.headerData(row, Qt.Orientation.Vertical), row
+
+
+def drawn_column_labels(w: PositionalEncodingView) -> list[tuple[float, float, str]]:
+    """(left, right, text) of each number the dimension axis draws, left to right."""
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)  # pyqtgraph measures the texts with the painter it is given
+    try:
+        _, _, texts = w.plot.getAxis("bottom").generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return sorted((rect.left(), rect.right(), text) for rect, _, text in texts)
+
+
+@pytest.mark.parametrize("d", [4, 16, 32, 40, 64, 100])
+@pytest.mark.parametrize("width", [260, 600])
+def test_dimension_numbers_never_overlap_and_the_first_is_drawn(make_view, qtbot, d, width):
+    # d₁₀d₁₁d₁₂ ran together at d_model 16 in the window, and the first column's name was dropped
+    _, w = make_view(make_doc(d=d))
+    w.resize(width, 400)
+    qtbot.waitUntil(lambda: abs(w.plot.vb.width() - (width - 100)) < 60)
+    w.ensure_fresh()
+    drawn = drawn_column_labels(w)
+    assert drawn[0][2] == "1"
+    assert len(drawn) >= min(d, 4)
+    for (_, right, _), (left, _, _) in itertools.pairwise(drawn):
+        assert right + 2 <= left  # a gap between every two numbers
