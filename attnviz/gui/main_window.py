@@ -57,6 +57,7 @@ from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
 from attnviz.gui.time_label import TimeLabel
 from attnviz.gui.undo_keys import DocumentUndoKeys
 from attnviz.gui.view_state import ViewState
+from attnviz.gui.width_share import Basis, WidthShare
 from attnviz.model import DocumentModel
 
 MAX_RECENT = 8
@@ -64,6 +65,7 @@ PICTURE_FILTERS = {"PNG image (*.png)": ".png", "SVG drawing (*.svg)": ".svg"}
 FILE_FILTERS = "attnviz weights (*.json *.npz *.safetensors);;JSON (*.json);;NumPy (*.npz);;safetensors (*.safetensors)"
 SAVE_FILTERS = {"JSON (*.json)": ".json", "NumPy (*.npz)": ".npz", "safetensors (*.safetensors)": ".safetensors"}
 DEFAULT_EXAMPLE = "lets-go"
+DEFAULT_SIZE = (1280, 800)  # the size the default dock sizes are made for
 
 
 def _naming(path: Path, error: Exception) -> str:
@@ -119,7 +121,11 @@ class MainWindow(QMainWindow):
         self._update_token_actions()
         self._update_title()
         self._update_status()
-        self.resize(1280, 800)
+        self.resize(*DEFAULT_SIZE)
+        # at another width, the central widget and the docks keep the shares they have at this one
+        self.widths = WidthShare(self)
+        self.widths.keep()
+        self._default_widths = self.widths.basis
         self._use_settings = use_settings
         if use_settings:
             self.read_settings()
@@ -367,6 +373,10 @@ class MainWindow(QMainWindow):
         """Next and Previous Token only where there is a token to go to."""
         self.next_token_action.setEnabled(self.view.step_target(1) != self.view.token)
         self.previous_token_action.setEnabled(self.view.step_target(-1) != self.view.token)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.widths.fit()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -759,6 +769,9 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.setVisible(True)
+        # the default sizes are for the default width: at this one, the default shares
+        self.widths.keep(self._default_widths)
+        self.widths.fit()
         QTimer.singleShot(0, self._hide_stray_tab_bars)
 
     # ---- drag and drop ---------------------------------------------------
@@ -779,8 +792,14 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         state = settings.value("windowState", QByteArray())
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state):
+            # the user's layout, and the widths it was made with (older settings have none: the
+            # layout as first shown is it)
+            basis = _basis(settings.value("layoutWidths"))
+            if basis is not None:
+                self.widths.keep(basis)
+            else:
+                self.widths.take_next()
         precision = settings.value("precision", 2)
         with contextlib.suppress(TypeError, ValueError):
             self.view.set_precision(int(precision))
@@ -789,6 +808,9 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("windowState", self.saveState())
+        basis = self.widths.basis
+        if basis is not None and basis.columns is not None:
+            settings.setValue("layoutWidths", [basis.window, basis.central, *basis.columns])
         settings.setValue("precision", self.view.precision)
 
     def _show_clean(self, clean: bool) -> None:
@@ -818,6 +840,20 @@ def _dropped_path(urls: list[QUrl]) -> Path | None:
         if url.isLocalFile() and weightsfile.suffix_of(url.toLocalFile()) in weightsfile.FORMATS:
             return Path(url.toLocalFile())
     return None
+
+
+def _basis(value: object) -> Basis | None:
+    """The widths a saved layout was made with, as write_settings saves them; None if they are not
+    (a settings file written by hand or by something else, say)."""
+    if not isinstance(value, list) or len(value) < 2:
+        return None
+    try:
+        window, central, *columns = (int(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    if min(window, central, *columns) <= 0:
+        return None
+    return Basis(window, central, tuple(columns))
 
 
 def _qt_can_name(path: str) -> bool:
