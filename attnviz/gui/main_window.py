@@ -52,6 +52,7 @@ from attnviz.gui.pe_view import PositionalEncodingView
 from attnviz.gui.primer import PrimerDialog
 from attnviz.gui.selected_panel import SelectedWeightsPanel
 from attnviz.gui.sentence_editor import SentenceEditor
+from attnviz.gui.status_bar import StatusBar
 from attnviz.gui.style import keep_frames
 from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
 from attnviz.gui.time_label import TimeLabel
@@ -339,6 +340,8 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _create_status_bar(self) -> None:
+        status = StatusBar()
+        self.setStatusBar(status)
         self.overflow_label = QLabel()
         self.overflow_label.setObjectName("status:overflow")
         self.overflow_label.setStyleSheet("color: #b00020; font-weight: bold")
@@ -352,6 +355,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.shape_label)
         self.time_label = TimeLabel()
         self.statusBar().addPermanentWidget(self.time_label)
+        # a message that needs the room (a refusal, at 800 px) is shown whole: the shapes, then the time
+        # step aside for it (the overflow warning does not)
+        status.make_way(self.shape_label, self.time_label)
         self.statusBar().showMessage("Ready. Edit any number, type a sentence, or click a token.", 5000)
 
     def _update_status(self) -> None:
