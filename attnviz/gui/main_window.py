@@ -58,7 +58,7 @@ from attnviz.gui.table_models import EmbeddingTableModel, WeightTableModel
 from attnviz.gui.time_label import TimeLabel
 from attnviz.gui.undo_keys import DocumentUndoKeys
 from attnviz.gui.view_state import ViewState
-from attnviz.gui.width_share import Basis, WidthShare
+from attnviz.gui.width_share import Basis, CentralWidget, WidthShare
 from attnviz.model import DocumentModel
 
 MAX_RECENT = 8
@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         keep_frames(self.tabs, *framed, *edits)
 
     def _build_central(self) -> None:
-        central = QWidget()
+        central = CentralWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 4)
         self.sentence = SentenceEditor(self.model, self.view)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 CENTRAL_SHARE_OF_GAIN = 0.25
 SIDES = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -36,15 +37,38 @@ class Basis(NamedTuple):
     columns: tuple[int, ...] | None  # the side dock columns' widths, left to right; None: those first laid out
 
 
+def _width_changed(event: QResizeEvent) -> bool:
+    # not the resize a widget had pending when shown (it has no old size): that is the layout's
+    return event.oldSize().isValid() and event.size().width() != event.oldSize().width()
+
+
+class CentralWidget(QWidget):
+    """A central widget that says when it changes width, for :class:`WidthShare`.
+
+    QMainWindow's layout resizes it after the docks, so only its own resize sees a
+    new layout whole. An event filter would see every event it gets, the key
+    releases and paints of typing in the sentence box among them; a Python widget
+    answers only the events it overrides.
+    """
+
+    widthChanged = Signal()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if _width_changed(event):
+            self.widthChanged.emit()
+
+
 class WidthShare(QObject):
     def __init__(self, window: QMainWindow) -> None:
+        """Share ``window``'s width; its central widget is a :class:`CentralWidget`."""
         super().__init__(window)
         self._window = window
         self._basis: Basis | None = None  # None: the layout the next fit finds
         self._fitted = -1  # the window width last fitted: a column changing width at another is the resize's
         self._fitting = False
         self._shape: tuple[int, tuple[int, ...]] | None = None  # the widths as last laid out or measured
-        window.centralWidget().installEventFilter(self)
+        window.centralWidget().widthChanged.connect(self._laid_out)
         for dock in window.findChildren(QDockWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
             dock.installEventFilter(self)  # (docks get no events while the document is edited)
 
@@ -117,16 +141,19 @@ class WidthShare(QObject):
         return self._window.centralWidget().width(), tuple(w for w, _ in self._columns())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # A column changed width while the window kept its own: the user's doing, the basis from now on.
-        # Not a dock raised from behind a tab (the columns are as they were), nor a resize a widget had
-        # pending when shown (it has no old size: the layout's).
-        if (event.type() == QEvent.Type.Resize and not self._fitting and self._window.width() == self._fitted
-                and event.oldSize().isValid() and event.size().width() != event.oldSize().width()):
-            shape = self._measure()
-            if shape != self._shape:
-                self._shape = shape
-                self._basis = Basis(self._fitted, *shape)
+        if event.type() == QEvent.Type.Resize and _width_changed(event):
+            self._laid_out()
         return False
+
+    def _laid_out(self) -> None:
+        """A column changed width. If the window kept its own, that is the user's doing: the basis from now
+        on (not a dock raised from behind a tab, which leaves the columns as they were)."""
+        if self._fitting or self._window.width() != self._fitted:
+            return
+        shape = self._measure()
+        if shape != self._shape:
+            self._shape = shape
+            self._basis = Basis(self._fitted, *shape)
 
 
 def central_width(basis: Basis, width: int) -> int:
