@@ -5,16 +5,24 @@
 The issue compares the whole window (seven panels, the tables and the
 controls) with a matplotlib figure of two heatmaps. This asks how much of
 edit → pixels is the content matplotlib draws and how much the panels it
-does not. It builds one real MainWindow per configuration below, each with
-some panels taken out (a dock closed as a user closes it, or the controls
-and tables hidden), then alternates, round after round, 30
-edit → pixels frames of each (timed as bench.py times them) with four
-matplotlib "notebook" redraws, so that every configuration meets the same
-spells. It prints each configuration's median, how much less it is than
-the default window's (what the panels taken out cost an edit) and its
-ratio to matplotlib's median. Beside live windows matplotlib runs slower than in
-bench.py's own subprocess (see spells.py): read the ratios for how they
-move from one configuration to the next.
+does not. It builds one real MainWindow per configuration below. A panel
+is taken out by hiding it and putting an empty widget of its size in its
+dock, so that every other panel keeps its size (closing the dock would
+hand its room to the others); a hidden panel does no work. The controls and tables are
+taken out by hiding the central widget's children: they paint nothing,
+but their models (the tables', the token chips') still follow each edit.
+The last configuration is another window: the two heatmaps alone in a
+window of the matplotlib figure's size. Round after round, 30 edit →
+pixels frames of each configuration (timed as bench.py times them) then
+alternate with four matplotlib "notebook" redraws, so that all meet the
+same spells; after each configuration's frames the calculation panel's
+pause (3 × REST_DELAY_MS) runs untimed, so that its page's rest lands
+there and not in the next configuration's frames. It prints each
+configuration's median, how much less it is than the default window's
+(what the panels taken out cost an edit) and its ratio to matplotlib's
+median. Beside live windows matplotlib runs slower than in bench.py's own
+subprocess (see spells.py): read the ratios for how they move from one
+configuration to the next.
 """
 
 from __future__ import annotations
@@ -31,29 +39,65 @@ FRAMES, REDRAWS, WARMUP = 30, 4, 20
 MPL_SIZE = (740, 400)  # bench.MplHeatmaps' figure: 7.4 × 4.0 in at 100 dpi
 
 # the bar chart and the output repeat numbers shown elsewhere (a row of the weights; the page's y)
-OPTIONAL = ("output", "pe", "selected", "lines")
-# (label, docks closed, controls and tables hidden, window size)
+OPTIONAL = ("output", "selected")
+# (label, panels hidden in their docks, controls and tables hidden)
 CONFIGURATIONS = [
-    ("the default window", (), False, bench.WINDOW_SIZE),
-    ("− output (and PE behind it)", ("output", "pe"), False, bench.WINDOW_SIZE),
-    ("− output, selected token's weights", OPTIONAL, False, bench.WINDOW_SIZE),
-    ("− output, selected, controls and tables", OPTIONAL, True, bench.WINDOW_SIZE),
-    ("− output, selected, calculation", (*OPTIONAL, "calculation"), False, bench.WINDOW_SIZE),
-    ("two heatmaps alone", (*OPTIONAL, "calculation"), True, bench.WINDOW_SIZE),
-    ("two heatmaps alone at matplotlib's size", (*OPTIONAL, "calculation"), True, MPL_SIZE),
+    ("the default window", (), False),
+    ("− output", ("output",), False),
+    ("− output, selected token's weights", OPTIONAL, False),
+    ("− output, selected, controls and tables", OPTIONAL, True),
+    ("− output, selected, calculation", (*OPTIONAL, "calculation"), False),
+    ("− all but the two heatmaps", (*OPTIONAL, "calculation"), True),
 ]
+ALONE = "two heatmaps alone at matplotlib's size"
 
 
-def configured(case: str, closed: tuple[str, ...], bare: bool, size: tuple[int, int]) -> bench.Harness:
+def configured(case: str, hidden: tuple[str, ...], bare: bool) -> bench.Harness:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
     h = bench.Harness(bench.make_document(case))
-    for key in closed:
-        h.window.docks[key].close()
+    w = h.window
+    for key in hidden:
+        # an empty widget of the panel's size in its place: the dock keeps its room, the others theirs
+        dock = w.docks[key]
+        panel = dock.widget()
+        stand_in = QWidget()
+        stand_in.setFixedSize(panel.size())
+        panel.hide()
+        dock.setWidget(stand_in)
     if bare:
-        h.window.centralWidget().hide()
-    h.window.resize(*size)
+        central = w.centralWidget()
+        central.setFixedSize(central.size())
+        for child in central.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            child.hide()
+    h.settle()
+    w.grab()
+    return h
+
+
+def alone(case: str) -> bench.Harness:
+    """The two heatmap docks alone, in a window of the matplotlib figure's size."""
+    h = bench.Harness(bench.make_document(case))
+    for key, dock in h.window.docks.items():
+        if key not in ("scores", "weights"):
+            dock.close()
+    h.window.centralWidget().hide()
+    h.window.setMinimumSize(0, 0)
+    h.window.resize(*MPL_SIZE)
     h.settle()
     h.window.grab()
     return h
+
+
+def rest(h: bench.Harness) -> None:
+    """The calculation panel's pause, untimed: the rest of its page lands here."""
+    from attnviz.gui.calculation_panel import REST_DELAY_MS
+
+    deadline = time.perf_counter() + 3 * REST_DELAY_MS / 1000
+    while time.perf_counter() < deadline:
+        h.app.processEvents()
+        time.sleep(0.002)
 
 
 def main(argv: list[str]) -> int:
@@ -76,7 +120,8 @@ def main(argv: list[str]) -> int:
     matplotlib.use("Agg")
     from attnviz.engine import forward
 
-    windows = [configured(case, closed, bare, size) for _, closed, bare, size in CONFIGURATIONS]
+    windows = [configured(case, hidden, bare) for _, hidden, bare in CONFIGURATIONS] + [alone(case)]
+    labels = [label for label, *_ in CONFIGURATIONS] + [ALONE]
     cells = [iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), WARMUP + rounds * FRAMES))
              for h in windows]
     doc = bench.make_document(case)
@@ -100,12 +145,14 @@ def main(argv: list[str]) -> int:
     for k in range(len(windows)):
         for _ in range(WARMUP):
             frame(k)
+        rest(windows[k])
     redraw()
     ours: list[list[float]] = [[] for _ in windows]
     theirs: list[float] = []
     for r in range(rounds):
         for k in range(len(windows)):
             ours[k].extend(frame(k) for _ in range(FRAMES))
+            rest(windows[k])
         theirs.extend(redraw() for _ in range(REDRAWS))
         print(f"{time.strftime('%H:%M:%S')}  round {r + 1}/{rounds}", file=sys.stderr, flush=True)
     for h in windows:
@@ -116,7 +163,7 @@ def main(argv: list[str]) -> int:
           f"{mpl:.1f} ms (median of {len(theirs)})")
     print(f"{'configuration':42} {'edit → pixels':>14} {'less than the default':>22} {'ratio':>7}")
     default = 1000 * statistics.median(ours[0])
-    for (label, *_), samples in zip(CONFIGURATIONS, ours, strict=True):
+    for label, samples in zip(labels, ours, strict=True):
         m = 1000 * statistics.median(samples)
         less = f"{default - m:.2f} ms" if m != default else ""
         print(f"{label:42} {m:11.2f} ms {less:>22} {mpl / m:6.1f}×")
