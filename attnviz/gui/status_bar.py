@@ -25,11 +25,15 @@ class StatusBar(QStatusBar):
         self._yielding: list[QWidget] = []
         self._made_way: list[QWidget] = []  # those hidden for the message shown
         self._tip = ""
+        self._watched: list[QWidget] = []  # the permanent widgets: where they stand bounds the message
+        self._room_key: tuple = ()
+        self._elided: tuple[QRect, str] | None = None  # (where, what) when the message is cut short
         self.messageChanged.connect(self._make_room)
 
     def make_way(self, *widgets: QWidget) -> None:
         """Permanent ``widgets`` that are hidden, in this order, while a message needs their room."""
         self._yielding = list(widgets)
+        self._watched = self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
         self._make_room()
 
     def message_rect(self) -> QRect:
@@ -77,21 +81,28 @@ class StatusBar(QStatusBar):
             self._make_room()
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        message, shown, rect = self.currentMessage(), "", QRect()
-        if message:
-            rect = self.message_rect()
-            shown = self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, max(rect.width(), 0))
-        # the room is known here, whatever changed it (a message, a resize, a widget's new text)
-        tip = message if shown != message else ""
-        if tip != self._tip:
-            self._tip = tip
-            self.setToolTip(tip)
-        if shown == message:
+        message = self.currentMessage()
+        # the room is known here, whatever changed it (a message, a resize, a widget's new text); worked
+        # out again only when the message or where the widgets stand changes, as the bar paints in every
+        # grab of the window and whenever the time beside it changes
+        key = (message, self.width(), *((w.isVisible(), w.x()) for w in self._watched))
+        if key != self._room_key:
+            self._room_key = key
+            rect, shown = QRect(), ""
+            if message:
+                rect = self.message_rect()
+                shown = self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, max(rect.width(), 0))
+            self._elided = (rect, shown) if shown != message else None
+            tip = message if shown != message else ""
+            if tip != self._tip:
+                self._tip = tip
+                self.setToolTip(tip)
+        if self._elided is None:
             # QStatusBar draws a message that fits just so, from C++ (≈ 0.1 ms sooner: the bar repaints
             # whenever the shapes change width, a token more say)
             super().paintEvent(event)
             return
-        self._paint(event, rect, shown)
+        self._paint(event, *self._elided)
 
     def _paint(self, event: QPaintEvent, rect: QRect, shown: str) -> None:
         """QStatusBar's painting, with the message ``shown`` elided in ``rect``."""
