@@ -800,12 +800,15 @@ class MainWindow(QMainWindow):
         state = settings.value("windowState", QByteArray())
         if isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state):
             # the user's layout, and the widths it was made with (older settings have none: the
-            # layout as first shown is it)
-            basis = _basis(settings.value("layoutWidths"))
+            # layout as first shown is it; widths no window could have are not taken: the default's are)
+            saved = settings.value("layoutWidths")
+            basis = _basis(saved)
             if basis is not None:
                 self.widths.keep(basis)
-            else:
+            elif saved is None:
                 self.widths.take_next()
+            else:
+                self.widths.keep(self._default_widths)
         precision = settings.value("precision", 2)
         with contextlib.suppress(TypeError, ValueError):
             self.view.set_precision(int(precision))
@@ -855,9 +858,9 @@ def _basis(value: object) -> Basis | None:
         return None
     try:
         window, central, *columns = (int(v) for v in value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # (an infinite float)
         return None
-    if min(window, central, *columns) <= 0:
+    if min(window, central, *columns) <= 0 or central + sum(columns) > window:
         return None
     return Basis(window, central, tuple(columns))
 

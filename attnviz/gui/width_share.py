@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
@@ -71,6 +71,10 @@ class WidthShare(QObject):
         window.centralWidget().widthChanged.connect(self._laid_out)
         for dock in window.findChildren(QDockWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
             dock.installEventFilter(self)  # (docks get no events while the document is edited)
+            # a dock shown again, docked again or moved is placed by a later layout pass: its first
+            # resize has no old size, and its geometry is stale until then
+            for changed in (dock.visibilityChanged, dock.topLevelChanged, dock.dockLocationChanged):
+                changed.connect(self._relaid_later)
 
     @property
     def basis(self) -> Basis | None:
@@ -144,6 +148,13 @@ class WidthShare(QObject):
         if event.type() == QEvent.Type.Resize and _width_changed(event):
             self._laid_out()
         return False
+
+    def _relaid_later(self, *_args) -> None:
+        QTimer.singleShot(0, self._relaid)
+
+    def _relaid(self) -> None:
+        self._window.layout().activate()
+        self._laid_out()
 
     def _laid_out(self) -> None:
         """A column changed width. If the window kept its own, that is the user's doing: the basis from now

@@ -4,7 +4,7 @@ as the user resizes the window, drags a separator, restores the layout or restar
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 
 from attnviz.engine.examples import load_example
@@ -120,3 +120,49 @@ def test_a_layout_saved_in_a_narrow_window_comes_back_as_made_when_widened(qtbot
     assert abs(second.width() - 790) <= 10
     second.resize(1280, 800)
     assert widths(second) == (528, 370, 370)
+
+
+@pytest.mark.parametrize("saved", [[1280, float("inf"), 370, 370], [1280, 100000, 370, 370], [1280, 528, 1000, 100]],
+                         ids=["infinite", "central wider than the window", "columns wider than the window"])
+def test_saved_layout_widths_that_cannot_be_are_not_taken(qtbot, saved):
+    # an infinite width stopped every start with "OverflowError"; widths past the window's kept the
+    # plots at their minimum at every width, and were saved back each session
+    first = MainWindow()
+    qtbot.addWidget(first, before_close_func=_discard_changes)
+    first.show()
+    qtbot.waitExposed(first)
+    first.close()
+    QSettings().setValue("layoutWidths", saved)
+    second = MainWindow()
+    qtbot.addWidget(second, before_close_func=_discard_changes)
+    second.show()
+    qtbot.waitExposed(second)  # (at most 800 px wide: restoreGeometry keeps it on the offscreen screen)
+    second.resize(1280, 800)
+    qtbot.waitUntil(lambda: widths(second) == (528, 370, 370))
+    second.resize(1920, 1080)
+    qtbot.waitUntil(lambda: widths(second)[0] == 688)
+
+
+@pytest.mark.parametrize("how", ["closed", "floated"])
+def test_a_plot_column_brought_back_is_the_layout_kept(window, qtbot, how):
+    # shown again (or docked again), a column was measured at its old place before Qt had laid it out:
+    # the layout kept was one the user never saw, and resizing there and back changed the plots' widths
+    column = [window.docks[key] for key in ("weights", "output", "pe")]
+    for dock in column:
+        if how == "closed":
+            dock.toggleViewAction().trigger()
+        else:
+            dock.setFloating(True)
+    qtbot.wait(10)
+    for dock in column:
+        if how == "closed":
+            dock.toggleViewAction().trigger()
+        else:
+            dock.setFloating(False)
+    qtbot.wait(10)
+    shown = widths(window)
+    assert window.widths.basis.columns == shown[1:]
+    window.resize(1600, 800)
+    qtbot.wait(10)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: widths(window) == shown)
