@@ -85,7 +85,7 @@ class StatusBar(QStatusBar):
         # the room is known here, whatever changed it (a message, a resize, a widget's new text); worked
         # out again only when the message or where the widgets stand changes, as the bar paints in every
         # grab of the window and whenever the time beside it changes
-        key = (message, self.width(), *((w.isVisible(), w.x()) for w in self._watched))
+        key = (message, self.width(), *((w.isVisible(), w.x(), w.width()) for w in self._watched))  # (either end)
         if key != self._room_key:
             self._room_key = key
             rect, shown = QRect(), ""

@@ -82,3 +82,32 @@ def test_a_message_too_long_for_the_bar_is_elided_and_whole_in_the_tooltip(windo
     window.resize(1920, 800)  # room again: the message whole, the shapes back, the tooltip gone
     assert_whole(bar, message)
     assert window.shape_label.isVisible() and window.time_label.isVisible()
+
+
+def test_right_to_left_a_message_follows_the_shapes_growing_beside_it(qtbot):
+    # the paint kept where the message fits by the widgets' left edges: right to left the shapes grow
+    # from their right edge towards the message, which then ran into them mid-letter
+    from PySide6.QtWidgets import QApplication
+
+    from attnviz.gui.main_window import MainWindow
+    from tests.gui.conftest import _discard_changes
+
+    QApplication.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    try:
+        window = MainWindow(use_settings=False)
+        qtbot.addWidget(window, before_close_func=_discard_changes)
+        window.resize(836, 600)
+        window.show()
+        qtbot.waitExposed(window)
+        bar = window.statusBar()
+        bar.showMessage(READY, 60000)
+        bar.grab()
+        assert bar.toolTip() == ""  # it fits
+        window.model.set_sentence("The dog found some pizza next to the baby and ate it")
+        window.dimensions.d_model.setValue(512)
+        window.model.flush()
+        qtbot.waitUntil(lambda: bar.message_rect().width() < bar.fontMetrics().horizontalAdvance(READY))
+        bar.grab()
+        assert bar.toolTip() == READY  # cut short with "…", whole in the tooltip
+    finally:
+        QApplication.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
