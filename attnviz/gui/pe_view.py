@@ -62,9 +62,6 @@ class PositionalEncodingView(LazyView, QWidget):
         self.plot.setTitle("PE[position, dimension]", color="#333")
         self.plot.setLabel("left", "position")
         self.plot.setLabel("bottom", "dimension")
-        # the first and last numbers sit half a column from the ends: let them stick out a little
-        # rather than be dropped
-        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=8)
         self._d_model = 0
         self._column_ticks: list[tuple[int, str]] = []
         self.plot.vb.sigResized.connect(self._set_column_ticks)
@@ -173,6 +170,11 @@ class PositionalEncodingView(LazyView, QWidget):
         ticks = [(c, str(c + 1)) for c in _ticked(self._d_model, fit)]
         if ticks != self._column_ticks:
             self._column_ticks = ticks
+            # the first and last numbers sit half a column from the axis's ends: they may stick out
+            # by half their width rather than be dropped
+            reach = widest // 2 + 2
+            if axis.style["hideOverlappingLabels"] != reach:
+                axis.setStyle(hideOverlappingLabels=reach)
             axis.setTicks([ticks])
 
 

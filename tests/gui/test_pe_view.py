@@ -183,8 +183,8 @@ def drawn_column_labels(w: PositionalEncodingView) -> list[tuple[float, float, s
     return sorted((rect.left(), rect.right(), text) for rect, _, text in texts)
 
 
-@pytest.mark.parametrize("d", [4, 16, 32, 40, 64, 100])
-@pytest.mark.parametrize("width", [260, 600])
+@pytest.mark.parametrize("d", [4, 16, 32, 40, 64, 100, 512, 4096])
+@pytest.mark.parametrize("width", [260, 600, 1200])
 def test_dimension_numbers_never_overlap_and_the_first_is_drawn(make_view, qtbot, d, width):
     # d₁₀d₁₁d₁₂ ran together at d_model 16 in the window, and the first column's name was dropped
     _, w = make_view(make_doc(d=d))
@@ -193,6 +193,7 @@ def test_dimension_numbers_never_overlap_and_the_first_is_drawn(make_view, qtbot
     w.ensure_fresh()
     drawn = drawn_column_labels(w)
     assert drawn[0][2] == "1"
+    assert drawn[-1][2] == x_tick_labels(w)[max(x_tick_labels(w))]  # the last number set is drawn too
     assert len(drawn) >= min(d, 4)
     for (_, right, _), (left, _, _) in itertools.pairwise(drawn):
         assert right + 2 <= left  # a gap between every two numbers
