@@ -664,6 +664,48 @@ class MplHeatmaps:
         self.canvas.buffer_rgba()  # the pixels
 
 
+def notebook_redraw(case: str):
+    """A function timing one matplotlib notebook redraw (s) of ``case``, each after an edit of W_q, as the
+    window's own edits alternate with it (spells.py, lighter.py)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+
+    from attnviz.engine import forward
+
+    doc = make_document(case)
+    W_q = np.array(doc.W_q)
+    sign = [1.0]
+
+    def redraw() -> float:
+        sign[0] = -sign[0]
+        W_q[0, 0, 0] += 0.01 * sign[0]
+        t0 = time.perf_counter()
+        MplHeatmaps(forward(doc.replace(W_q=W_q))).draw()
+        return time.perf_counter() - t0
+
+    return redraw
+
+
+def case_and_count(argv: list[str], tool: str, name: str, default: int) -> tuple[str, int] | None:
+    """``[CASE] [NAME]`` as the small tools take them (a count of at least 2), or None once the
+    tool has said in one line what is wrong."""
+    case = argv[0] if argv else "lets-go"
+    complaint = unknown_case([case])
+    if complaint:
+        print(f"{tool}: {complaint}", file=sys.stderr)
+        return None
+    try:
+        count = int(argv[1]) if len(argv) > 1 else default
+    except ValueError:
+        count = 0
+    if count < 2:
+        print(f"{tool}: {name} must be a whole number of at least 2, got {argv[1]!r}", file=sys.stderr)
+        return None
+    return case, count
+
+
 def run_mpl(case: str, reps: int) -> dict:
     setup_worker_process()
     import matplotlib

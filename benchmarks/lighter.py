@@ -90,43 +90,17 @@ def alone(case: str) -> bench.Harness:
     return h
 
 
-def rest(h: bench.Harness) -> None:
-    """The calculation panel's pause, untimed: the rest of its page lands here."""
-    from attnviz.gui.calculation_panel import REST_DELAY_MS
-
-    deadline = time.perf_counter() + 3 * REST_DELAY_MS / 1000
-    while time.perf_counter() < deadline:
-        h.app.processEvents()
-        time.sleep(0.002)
-
-
 def main(argv: list[str]) -> int:
-    case = argv[0] if argv else "lets-go"
-    complaint = bench.unknown_case([case])
-    if complaint:
-        print(f"lighter: {complaint}", file=sys.stderr)
+    parsed = bench.case_and_count(argv, "lighter", "ROUNDS", 12)
+    if parsed is None:
         return 2
-    try:
-        rounds = int(argv[1]) if len(argv) > 1 else 12
-    except ValueError:
-        rounds = 0
-    if rounds < 2:
-        print(f"lighter: ROUNDS must be a whole number of at least 2, got {argv[1]!r}", file=sys.stderr)
-        return 2
+    case, rounds = parsed
     bench.setup_worker_process()
-    import matplotlib
-    import numpy as np
-
-    matplotlib.use("Agg")
-    from attnviz.engine import forward
-
+    redraw = bench.notebook_redraw(case)
     windows = [configured(case, hidden, bare) for _, hidden, bare in CONFIGURATIONS] + [alone(case)]
     labels = [label for label, *_ in CONFIGURATIONS] + [ALONE]
     cells = [iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), WARMUP + rounds * FRAMES))
              for h in windows]
-    doc = bench.make_document(case)
-    W_q = np.array(doc.W_q)
-    sign = [1.0]
 
     def frame(k: int) -> float:
         h = windows[k]
@@ -135,24 +109,17 @@ def main(argv: list[str]) -> int:
         h.frame()
         return time.perf_counter() - t0
 
-    def redraw() -> float:
-        sign[0] = -sign[0]
-        W_q[0, 0, 0] += 0.01 * sign[0]
-        t0 = time.perf_counter()
-        bench.MplHeatmaps(forward(doc.replace(W_q=W_q))).draw()
-        return time.perf_counter() - t0
-
     for k in range(len(windows)):
         for _ in range(WARMUP):
             frame(k)
-        rest(windows[k])
+        bench.after_pause(windows[k])  # the calculation's pause, untimed
     redraw()
     ours: list[list[float]] = [[] for _ in windows]
     theirs: list[float] = []
     for r in range(rounds):
         for k in range(len(windows)):
             ours[k].extend(frame(k) for _ in range(FRAMES))
-            rest(windows[k])
+            bench.after_pause(windows[k])  # the calculation's pause, untimed
         theirs.extend(redraw() for _ in range(REDRAWS))
         print(f"{time.strftime('%H:%M:%S')}  round {r + 1}/{rounds}", file=sys.stderr, flush=True)
     for h in windows:

@@ -24,42 +24,21 @@ FRAMES, REDRAWS, WARMUP = 40, 6, 30
 
 
 def main(argv: list[str]) -> int:
-    case = argv[0] if argv else "lets-go"
-    complaint = bench.unknown_case([case])
-    if complaint:
-        print(f"spells: {complaint}", file=sys.stderr)
+    parsed = bench.case_and_count(argv, "spells", "BLOCKS", 20)
+    if parsed is None:
         return 2
-    try:
-        blocks = int(argv[1]) if len(argv) > 1 else 20
-    except ValueError:
-        blocks = 0
-    if blocks < 2:
-        print(f"spells: BLOCKS must be a whole number of at least 2, got {argv[1]!r}", file=sys.stderr)
-        return 2
+    case, blocks = parsed
     bench.setup_worker_process()
-    import matplotlib
     import numpy as np
 
-    matplotlib.use("Agg")
-    from attnviz.engine import forward
-
+    redraw = bench.notebook_redraw(case)
     h = bench.Harness(bench.make_document(case))
     cells = iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), WARMUP + blocks * FRAMES))
-    doc = bench.make_document(case)
-    W_q = np.array(doc.W_q)
-    sign = [1.0]
 
     def frame() -> float:
         t0 = time.perf_counter()
         h.edit(*next(cells))
         h.frame()
-        return time.perf_counter() - t0
-
-    def redraw() -> float:
-        sign[0] = -sign[0]
-        W_q[0, 0, 0] += 0.01 * sign[0]
-        t0 = time.perf_counter()
-        bench.MplHeatmaps(forward(doc.replace(W_q=W_q))).draw()
         return time.perf_counter() - t0
 
     for _ in range(WARMUP):
