@@ -148,18 +148,13 @@ def test_a_plot_column_brought_back_is_the_layout_kept(window, qtbot, how):
     # shown again (or docked again), a column was measured at its old place before Qt had laid it out:
     # the layout kept was one the user never saw, and resizing there and back changed the plots' widths
     column = [window.docks[key] for key in ("weights", "output", "pe")]
-    for dock in column:
-        if how == "closed":
-            dock.toggleViewAction().trigger()
-        else:
-            dock.setFloating(True)
-    qtbot.wait(10)
-    for dock in column:
-        if how == "closed":
-            dock.toggleViewAction().trigger()
-        else:
-            dock.setFloating(False)
-    qtbot.wait(10)
+    for away in (True, False):  # taken out of the window, then brought back
+        for dock in column:
+            if how == "closed":
+                dock.toggleViewAction().trigger()
+            else:
+                dock.setFloating(away)
+        qtbot.wait(10)
     shown = widths(window)
     assert window.widths.basis.columns == shown[1:]
     window.resize(1600, 800)
