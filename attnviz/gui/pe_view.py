@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFontMetrics, QPen
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetrics, QPen, QTextOption
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from attnviz.engine import positional_encoding
@@ -35,6 +35,7 @@ from attnviz.model import DocumentModel
 MIN_POSITIONS = 16  # enough rows to show the pattern, few enough that every row is labelled
 MAX_ROW_LABELS = 16
 _LABEL_GAP = 6  # px between two column numbers
+OFF_POINTS, MIN_OFF_POINTS = 13, 7  # the size of "positional encoding is off", and the least it shrinks to
 # The formula in the letters of the calculation page, which counts positions from 0 ("Position p = 0
 # (counting from 0)"), while the axes count rows and dimensions from 1, as the tables do.
 TOOLTIP = (
@@ -84,11 +85,10 @@ class PositionalEncodingView(LazyView, QWidget):
         self.mark.setZValue(10)
         self.plot.addItem(self.mark, ignoreBounds=True)
 
-        self.off_label = pg.TextItem("positional encoding is off", color="#b2182b", anchor=(0.5, 0.5))
-        font = self.off_label.textItem.font()
-        font.setPointSize(13)
-        font.setBold(True)
-        self.off_label.setFont(font)
+        self.off_label = pg.TextItem("positional encoding\nis off", color="#b2182b", anchor=(0.5, 0.5))
+        self.off_label.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        self._fit_off_label()
+        self.plot.vb.sigResized.connect(self._fit_off_label)
         self.off_label.setZValue(20)
         self.plot.addItem(self.off_label, ignoreBounds=True)
         self.off_label.hide()
@@ -159,6 +159,21 @@ class PositionalEncodingView(LazyView, QWidget):
         self.plot.getAxis("left").setTicks([sorted(ticks.items())])
         self._d_model = d_model
         self._set_column_ticks()
+
+    def _fit_off_label(self, *_args: object) -> None:
+        """"positional encoding is off" as large as fits the plot (13 pt at most): the view clips it."""
+        font = self.off_label.textItem.font()
+        font.setBold(True)
+        room = self.plot.vb.width() - 8
+        for points in range(OFF_POINTS, MIN_OFF_POINTS - 1, -1):
+            font.setPointSize(points)
+            if QFontMetrics(font).horizontalAdvance("positional encoding") <= room:
+                break
+        if font != self.off_label.textItem.font():
+            self.off_label.setFont(font)
+            # a width of its own, or Qt does not centre the lines
+            margins = 2 * self.off_label.textItem.document().documentMargin()
+            self.off_label.setTextWidth(QFontMetrics(font).horizontalAdvance("positional encoding") + margins + 2)
 
     def _set_column_ticks(self, *_args: object) -> None:
         """Column numbers, as many as fit the plot's width side by side (the widest with a gap)."""

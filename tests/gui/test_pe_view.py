@@ -197,3 +197,19 @@ def test_dimension_numbers_never_overlap_and_the_first_is_drawn(make_view, qtbot
     assert len(drawn) >= min(d, 4)
     for (_, right, _), (left, _, _) in itertools.pairwise(drawn):
         assert right + 2 <= left  # a gap between every two numbers
+
+
+@pytest.mark.parametrize("width", [260, 330, 600])
+def test_positional_encoding_off_is_said_within_the_plot(make_view, qtbot, width):
+    # at 13 pt on one line it ran past both sides of the plot in the window's dock ("ositional encoding is of")
+    _, w = make_view(make_doc(kind="none"))
+    w.resize(width, 400)
+    qtbot.waitUntil(lambda: abs(w.plot.vb.width() - (width - 100)) < 60)
+    w.ensure_fresh()
+    assert w.is_off() and w.off_label.toPlainText() == "positional encoding\nis off"
+    w.graphics.grab()  # (pyqtgraph places a text item as it paints it)
+    viewport = w.graphics.viewportTransform()  # where each lands on screen (the label ignores the zoom)
+    view = viewport.mapRect(w.plot.vb.sceneBoundingRect())
+    text = w.off_label.textItem.deviceTransform(viewport).mapRect(w.off_label.textItem.boundingRect())
+    assert view.contains(text), (view, text)
+    assert text.height() < 3 * w.off_label.textItem.font().pointSize() * 2  # two lines, not three
