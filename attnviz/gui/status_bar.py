@@ -12,7 +12,7 @@ the whole message all the same.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QSizeGrip, QStatusBar, QStyle, QStyleOption, QWidget
 
@@ -93,6 +93,10 @@ class StatusBar(QStatusBar):
                 rect = self.message_rect()
                 shown = self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, max(rect.width(), 0))
             self._elided = (rect, shown) if shown != message else None
+            if self._elided is not None and any(w.isVisible() for w in self._yielding):
+                # a widget beside it grew under the message: the widgets step aside, as they would
+                # for the message shown now (not from inside a paint: hiding one lays the bar out)
+                QTimer.singleShot(0, self._make_room)
             tip = message if shown != message else ""
             if tip != self._tip:
                 self._tip = tip

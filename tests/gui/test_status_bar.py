@@ -111,3 +111,26 @@ def test_right_to_left_a_message_follows_the_shapes_growing_beside_it(qtbot):
         assert bar.toolTip() == READY  # cut short with "…", whole in the tooltip
     finally:
         QApplication.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+
+
+def test_the_shapes_step_aside_when_they_grow_under_a_message(qtbot):
+    # shown when it fitted, a message was cut with "…" once the shapes beside it grew (a longer
+    # sentence, a wider model), where the same message shown then would have had the shapes step aside
+    from attnviz.gui.main_window import MainWindow
+    from tests.gui.conftest import _discard_changes
+
+    window = MainWindow(use_settings=False)
+    qtbot.addWidget(window, before_close_func=_discard_changes)
+    window.resize(836, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.statusBar()
+    bar.showMessage(READY, 60000)
+    bar.grab()
+    assert window.shape_label.isVisible()
+    window.model.set_sentence("The dog found some pizza next to the baby and ate it")
+    window.dimensions.d_model.setValue(512)
+    window.model.flush()
+    bar.grab()
+    qtbot.waitUntil(lambda: not window.shape_label.isVisible())
+    assert_whole(bar, READY)
