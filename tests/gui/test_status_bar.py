@@ -84,38 +84,9 @@ def test_a_message_too_long_for_the_bar_is_elided_and_whole_in_the_tooltip(windo
     assert window.shape_label.isVisible() and window.time_label.isVisible()
 
 
-def test_right_to_left_a_message_follows_the_shapes_growing_beside_it(qtbot):
-    # the paint kept where the message fits by the widgets' left edges: right to left the shapes grow
-    # from their right edge towards the message, which then ran into them mid-letter
-    from PySide6.QtWidgets import QApplication
-
-    from attnviz.gui.main_window import MainWindow
-    from tests.gui.conftest import _discard_changes
-
-    QApplication.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-    try:
-        window = MainWindow(use_settings=False)
-        qtbot.addWidget(window, before_close_func=_discard_changes)
-        window.resize(836, 600)
-        window.show()
-        qtbot.waitExposed(window)
-        bar = window.statusBar()
-        bar.showMessage(READY, 60000)
-        bar.grab()
-        assert bar.toolTip() == ""  # it fits
-        window.model.set_sentence("The dog found some pizza next to the baby and ate it")
-        window.dimensions.d_model.setValue(512)
-        window.model.flush()
-        qtbot.waitUntil(lambda: bar.message_rect().width() < bar.fontMetrics().horizontalAdvance(READY))
-        bar.grab()
-        assert bar.toolTip() == READY  # cut short with "…", whole in the tooltip
-    finally:
-        QApplication.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-
-
-def test_the_shapes_step_aside_when_they_grow_under_a_message(qtbot):
-    # shown when it fitted, a message was cut with "…" once the shapes beside it grew (a longer
-    # sentence, a wider model), where the same message shown then would have had the shapes step aside
+def _grow_the_shapes_under_a_message(qtbot):
+    """A window 836 px wide showing "Ready…", which fits; then the shapes beside it grow (a longer
+    sentence, a wider model). Returns the window once its status bar has painted that."""
     from attnviz.gui.main_window import MainWindow
     from tests.gui.conftest import _discard_changes
 
@@ -127,10 +98,34 @@ def test_the_shapes_step_aside_when_they_grow_under_a_message(qtbot):
     bar = window.statusBar()
     bar.showMessage(READY, 60000)
     bar.grab()
-    assert window.shape_label.isVisible()
+    assert window.shape_label.isVisible() and bar.toolTip() == ""  # it fits beside them
     window.model.set_sentence("The dog found some pizza next to the baby and ate it")
     window.dimensions.d_model.setValue(512)
     window.model.flush()
     bar.grab()
+    return window
+
+
+def test_the_shapes_step_aside_when_they_grow_under_a_message(qtbot):
+    # shown when it fitted, a message was cut with "…" once the shapes beside it grew, where the same
+    # message shown then would have had the shapes step aside
+    window = _grow_the_shapes_under_a_message(qtbot)
     qtbot.waitUntil(lambda: not window.shape_label.isVisible())
-    assert_whole(bar, READY)
+    assert_whole(window.statusBar(), READY)
+
+
+def test_right_to_left_the_shapes_growing_under_a_message_step_aside_too(qtbot):
+    # where the message fits was kept by the widgets' left edges: right to left the shapes grow from
+    # their right edge towards the message, which then ran into them mid-letter
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    try:
+        window = _grow_the_shapes_under_a_message(qtbot)
+        bar = window.statusBar()
+        qtbot.waitUntil(lambda: not window.shape_label.isVisible())
+        bar.grab()
+        assert bar.message_rect().width() >= bar.fontMetrics().horizontalAdvance(READY)
+        assert bar.toolTip() == ""
+    finally:
+        QApplication.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
