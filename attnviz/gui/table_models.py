@@ -28,7 +28,7 @@ from attnviz.gui.numbers import component, format_number, parse_number, short
 from attnviz.gui.palette import cell_color, symmetric_levels, text_color_on, token_color
 from attnviz.gui.view_state import ViewState
 from attnviz.model import DocumentModel
-from attnviz.model.naming import COLUMN_PREFIX, quoted
+from attnviz.model.naming import COLUMN_PREFIX, embedding_name, quoted
 
 Index = QModelIndex | QPersistentModelIndex
 # text, background, text colour
@@ -312,11 +312,10 @@ class EmbeddingTableModel(_NumberTable):
     def cell_name(self, row: int, col: int) -> str:
         """As the undo text names an embedding, by its word (every occurrence has it): embedding['go', d₁];
         a position's PE or x by the row, as the headers number it: PE[2 'go', d₁]."""
-        column = self.headerData(col, HORIZONTAL)
         if self.mode == "embedding":
-            return f"embedding[{quoted(vocab_key(self._tokens[row]))}, {column}]"  # in full, as the undo text
+            return embedding_name(vocab_key(self._tokens[row]), col)  # in full, as the undo text
         label = {"pe": "PE", "x": "x"}[self.mode]
-        return f"{label}[{row + 1} {quoted(short(self._tokens[row]))}, {column}]"
+        return f"{label}[{row + 1} {quoted(short(self._tokens[row]))}, {self.headerData(col, HORIZONTAL)}]"
 
     def token(self, row: int) -> str:
         """The token of ``row``, as the sentence has it (the header shows it numbered, shortened, marked)."""
