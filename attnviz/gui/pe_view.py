@@ -36,6 +36,7 @@ MIN_POSITIONS = 16  # enough rows to show the pattern, few enough that every row
 MAX_ROW_LABELS = 16
 _LABEL_GAP = 6  # px between two column numbers
 OFF_POINTS, MIN_OFF_POINTS = 13, 7  # the size of "positional encoding is off", and the least it shrinks to
+_OFF_WIDEST_LINE = "positional encoding"  # (then "is off")
 # The formula in the letters of the calculation page, which counts positions from 0 ("Position p = 0
 # (counting from 0)"), while the axes count rows and dimensions from 1, as the tables do.
 TOOLTIP = (
@@ -85,7 +86,7 @@ class PositionalEncodingView(LazyView, QWidget):
         self.mark.setZValue(10)
         self.plot.addItem(self.mark, ignoreBounds=True)
 
-        self.off_label = pg.TextItem("positional encoding\nis off", color="#b2182b", anchor=(0.5, 0.5))
+        self.off_label = pg.TextItem(f"{_OFF_WIDEST_LINE}\nis off", color="#b2182b", anchor=(0.5, 0.5))
         self.off_label.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
         self._fit_off_label()
         self.plot.vb.sigResized.connect(self._fit_off_label)
@@ -167,13 +168,14 @@ class PositionalEncodingView(LazyView, QWidget):
         room = self.plot.vb.width() - 8
         for points in range(OFF_POINTS, MIN_OFF_POINTS - 1, -1):
             font.setPointSize(points)
-            if QFontMetrics(font).horizontalAdvance("positional encoding") <= room:
+            widest = QFontMetrics(font).horizontalAdvance(_OFF_WIDEST_LINE)
+            if widest <= room:
                 break
         if font != self.off_label.textItem.font():
             self.off_label.setFont(font)
             # a width of its own, or Qt does not centre the lines
             margins = 2 * self.off_label.textItem.document().documentMargin()
-            self.off_label.setTextWidth(QFontMetrics(font).horizontalAdvance("positional encoding") + margins + 2)
+            self.off_label.setTextWidth(widest + margins + 2)
 
     def _set_column_ticks(self, *_args: object) -> None:
         """Column numbers, as many as fit the plot's width side by side (the widest with a gap)."""
