@@ -24,7 +24,6 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self._yielding: list[QWidget] = []
         self._made_way: list[QWidget] = []  # those hidden for the message shown
-        self._tip = ""
         self._watched: list[QWidget] = []  # the permanent widgets: where they stand bounds the message
         self._room_key: tuple = ()
         self._elided: tuple[QRect, str] | None = None  # (where, what) when the message is cut short
@@ -97,9 +96,8 @@ class StatusBar(QStatusBar):
                 # a widget beside it grew under the message: the widgets step aside, as they would
                 # for the message shown now (not from inside a paint: hiding one lays the bar out)
                 QTimer.singleShot(0, self._make_room)
-            tip = message if shown != message else ""
-            if tip != self._tip:
-                self._tip = tip
+            tip = message if self._elided is not None else ""
+            if tip != self.toolTip():
                 self.setToolTip(tip)
         if self._elided is None:
             # QStatusBar draws a message that fits just so, from C++ (≈ 0.1 ms sooner: the bar repaints
