@@ -664,6 +664,20 @@ class MplHeatmaps:
         self.canvas.buffer_rgba()  # the pixels
 
 
+def frame_timer(h: Harness, count: int):
+    """A function timing one edit → pixels frame of ``h`` (s), as time_edits times them, over the next of
+    ``count`` cells, so that other work can alternate with it (spells.py, lighter.py)."""
+    cells = iter(edit_cells(h.table.rowCount(), h.table.columnCount(), count))
+
+    def frame() -> float:
+        t0 = time.perf_counter()
+        h.edit(*next(cells))
+        h.frame()
+        return time.perf_counter() - t0
+
+    return frame
+
+
 def notebook_redraw(case: str):
     """A function timing one matplotlib notebook redraw (s) of ``case``, each after an edit of W_q, as the
     window's own edits alternate with it (spells.py, lighter.py)."""

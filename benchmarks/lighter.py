@@ -99,26 +99,17 @@ def main(argv: list[str]) -> int:
     redraw = bench.notebook_redraw(case)
     windows = [configured(case, hidden, bare) for _, hidden, bare in CONFIGURATIONS] + [alone(case)]
     labels = [label for label, *_ in CONFIGURATIONS] + [ALONE]
-    cells = [iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), WARMUP + rounds * FRAMES))
-             for h in windows]
-
-    def frame(k: int) -> float:
-        h = windows[k]
-        t0 = time.perf_counter()
-        h.edit(*next(cells[k]))
-        h.frame()
-        return time.perf_counter() - t0
-
+    frames = [bench.frame_timer(h, WARMUP + rounds * FRAMES) for h in windows]
     for k in range(len(windows)):
         for _ in range(WARMUP):
-            frame(k)
+            frames[k]()
         bench.after_pause(windows[k])  # the calculation's pause, untimed
     redraw()
     ours: list[list[float]] = [[] for _ in windows]
     theirs: list[float] = []
     for r in range(rounds):
         for k in range(len(windows)):
-            ours[k].extend(frame(k) for _ in range(FRAMES))
+            ours[k].extend(frames[k]() for _ in range(FRAMES))
             bench.after_pause(windows[k])  # the calculation's pause, untimed
         theirs.extend(redraw() for _ in range(REDRAWS))
         print(f"{time.strftime('%H:%M:%S')}  round {r + 1}/{rounds}", file=sys.stderr, flush=True)

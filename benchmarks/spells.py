@@ -33,14 +33,7 @@ def main(argv: list[str]) -> int:
 
     redraw = bench.notebook_redraw(case)
     h = bench.Harness(bench.make_document(case))
-    cells = iter(bench.edit_cells(h.table.rowCount(), h.table.columnCount(), WARMUP + blocks * FRAMES))
-
-    def frame() -> float:
-        t0 = time.perf_counter()
-        h.edit(*next(cells))
-        h.frame()
-        return time.perf_counter() - t0
-
+    frame = bench.frame_timer(h, WARMUP + blocks * FRAMES)
     for _ in range(WARMUP):
         frame()
     redraw()
