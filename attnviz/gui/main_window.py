@@ -719,6 +719,10 @@ class MainWindow(QMainWindow):
 
         def export(p: Path) -> None:
             self.model.flush()  # the edit typed a moment ago, not the pass before it
+            # the picture is of the panel as it is seen: one behind another's tab keeps the size it
+            # last had there, or none, and a closed one none
+            self.show_panel(key)
+            QApplication.sendPostedEvents()  # (its plot lays itself out in a posted event)
             if hasattr(widget, "ensure_fresh"):
                 widget.ensure_fresh()  # a panel in a background tab may be stale
             # a panel behind another dock's tab is disabled (it takes no focus there): not in its picture

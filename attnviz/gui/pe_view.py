@@ -57,6 +57,17 @@ class PositionalEncodingView(LazyView, QWidget):
         self.model = model
         self.view = view
 
+        self._ticks: dict[int, str] = {}
+        self._built = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+        # Config, sentence and size changes all end in resultChanged (documentReset too).
+        model.resultChanged.connect(self.refresh)
+
+    def _build(self) -> None:
+        """The plot, made when it is first drawn: behind the Output tab at start-up, it would add
+        ≈ 18 ms (a plot and a colour bar) to every start for a tab many never open."""
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
         self.plot = rect_plot(axisItems=cached_axes("left", "bottom"), enableMenu=False)
@@ -94,12 +105,11 @@ class PositionalEncodingView(LazyView, QWidget):
         self.plot.addItem(self.off_label, ignoreBounds=True)
         self.off_label.hide()
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
-
-        # Config, sentence and size changes all end in resultChanged (documentReset too).
-        model.resultChanged.connect(self.refresh)
+        self.layout().addWidget(self.graphics)
+        if self.isVisible():  # (a layout shows a widget added to a visible parent only later)
+            self.graphics.show()
+            self.layout().activate()
+        self._built = True
 
     # ---- for tests and export -----------------------------------------
     def image_data(self) -> np.ndarray:
@@ -117,6 +127,7 @@ class PositionalEncodingView(LazyView, QWidget):
         return dict(self._ticks)
 
     def is_off(self) -> bool:
+        self.ensure_fresh()
         return self.off_label.isVisible()
 
     def export_target(self) -> pg.GraphicsLayout:
@@ -126,6 +137,8 @@ class PositionalEncodingView(LazyView, QWidget):
 
     # ---- updating ------------------------------------------------------
     def redraw(self) -> None:
+        if not self._built:
+            self._build()
         result = self.model.result
         n = result.n_tokens
         d_model = self.model.d_model

@@ -91,6 +91,26 @@ def test_each_plot_exports_to_png_and_svg(window, dialogs, tmp_path, key):
     assert dialogs.names() == ["getSaveFileName", "getSaveFileName"]
 
 
+def test_the_positional_encoding_plot_is_made_when_first_wanted_and_exports_as_when_shown(window, dialogs,
+                                                                                         tmp_path):
+    """Behind the Output tab at start-up, the PE view has no plot yet (it would cost every start);
+    File ▸ Export makes it there, laid out at the panel's size, as raising the tab would."""
+    import pyqtgraph as pg
+
+    assert not window.pe.findChildren(pg.GraphicsLayoutWidget)
+    hidden, shown = tmp_path / "hidden.png", tmp_path / "shown.png"
+    dialogs.answer("getSaveFileName", (str(hidden), ""), (str(shown), ""))
+    assert window.export_picture("pe")
+    assert window.pe.findChildren(pg.GraphicsLayoutWidget)
+    window.show_panel("pe")
+    QApplication.processEvents()
+    assert window.export_picture("pe")
+    before, after = QImage(str(hidden)), QImage(str(shown))
+    assert before.width() > 100 and before.height() > 100
+    assert before == after
+    np.testing.assert_allclose(window.pe.image_data()[:2], window.model.result.pe, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["embeddings", "W_q", "W_k", "W_v", "scores", "weights", "output"])
 def test_each_matrix_exports_to_csv_with_its_numbers(window, dialogs, tmp_path, name):
     path = tmp_path / f"{name}.csv"
@@ -261,18 +281,19 @@ def test_the_bar_chart_of_an_empty_sentence_has_no_made_up_ticks(window, qtbot):
     assert empty_axis.height() == axis.height() > 10
 
 
-def test_a_panel_behind_another_docks_tab_exports_as_it_looks_when_raised(window, dialogs, tmp_path):
-    """Behind a tab the lines panel is disabled (it takes no focus there): its export came out greyed."""
+def test_a_panel_behind_another_docks_tab_is_raised_and_exports_as_it_looks_there(window, dialogs, tmp_path):
+    """Behind a tab the lines panel is disabled (it takes no focus there), and keeps the size it had
+    before the window was laid out: its export came out greyed, and then at that stale size."""
     assert not window.lines.isEnabled()
+    stale = window.lines.size()
     behind = tmp_path / "behind.png"
     dialogs.answer("getSaveFileName", (str(behind), ""))
     assert window.export_picture("lines")
-    assert not window.lines.isEnabled()  # and behind the tab it stays disabled
-    greyed = window.lines.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
-    window.lines.setEnabled(True)  # as raising its tab makes it, at the size it has behind the tab
+    QApplication.processEvents()
+    assert window.lines.isEnabled() and window.lines.on_screen()  # raised: the user sees what was exported
+    assert window.lines.size() != stale  # the case is there: the tab area is not the size it had behind
     looks = window.lines.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
     exported = QImage(str(behind)).convertToFormat(QImage.Format.Format_ARGB32)
-    assert greyed != looks  # the case is there: a disabled panel looks otherwise
     assert exported == looks
 
 
