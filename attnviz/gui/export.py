@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QGuiApplication, QPainter, QPixmap
 from PySide6.QtSvg import QSvgGenerator
@@ -73,6 +72,9 @@ def _graphics_source(target: object) -> QGraphicsItem | QGraphicsScene | None:
 
 def _pyqtgraph_writer(item: QGraphicsItem | QGraphicsScene, suffix: str) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
+        # imported here: with the XML modules its SVG exporter needs, ≈ 5 ms of every start-up
+        import pyqtgraph.exporters as pg_exporters
+
         if suffix == ".png":
             exporter = pg_exporters.ImageExporter(item)
             # The exporter's width/height default to the item's on-screen size,
