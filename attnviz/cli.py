@@ -8,6 +8,7 @@ the headless commands start fast and work without a display.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import re
 import sys
@@ -124,10 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = gui_parser().parse_args(argv)
         if args.file and args.example:
             fail("give a FILE or --example, not both")
-        from attnviz.gui.app import run
+        gc.disable()  # until the window is made: see attnviz.gui.app.run
+        try:
+            from attnviz.gui.app import run
 
-        return run(file=args.file, example=args.example, sentence=args.sentence,
-                   screenshot=args.screenshot, size=args.size)
+            return run(file=args.file, example=args.example, sentence=args.sentence,
+                       screenshot=args.screenshot, size=args.size)
+        finally:
+            gc.enable()
     except AttnvizError as e:
         fail(str(e))
     except KeyboardInterrupt:

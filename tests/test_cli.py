@@ -7,6 +7,7 @@ here in NumPy from the formulas.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import math
@@ -498,6 +499,35 @@ def test_unwritable_screenshot_is_one_line(tmp_path):
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR_PREFIX), lines
     assert "x.png" in lines[0] and "No such file or directory" in lines[0]  # the reason, not only the failure
+
+
+START_UP_OBJECTS = """
+import gc, sys
+from PySide6.QtWidgets import QApplication
+
+seen = []
+
+def exec_(app):  # the event loop, as the window starts it: note the collector's state, and return
+    seen.append((gc.isenabled(), gc.get_freeze_count()))
+    return 0
+
+QApplication.exec = exec_
+from attnviz.cli import main
+code = main([])
+print((code, seen, gc.isenabled()))
+"""
+
+
+def test_the_window_starts_with_the_collector_on_and_start_ups_objects_frozen(tmp_path):
+    """Start-up's ≈ 100 000 lasting objects are made with the collector paused, then frozen: the
+    collector does not go through them again at every full collection, nor at the exit."""
+    env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", START_UP_OBJECTS], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    code, ((enabled, frozen),), after = ast.literal_eval(proc.stdout)
+    assert code == 0 and enabled and after
+    assert frozen > 50_000
 
 
 BUG_IN_A_PAINT = """
