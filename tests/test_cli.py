@@ -519,7 +519,7 @@ print((code, seen, gc.isenabled()))
 
 
 def test_the_window_starts_with_the_collector_on_and_start_ups_objects_frozen(tmp_path):
-    """Start-up's ≈ 100 000 lasting objects are made with the collector paused, then frozen: the
+    """Start-up's ≈ 75 000 lasting objects are made with the collector paused, then frozen: the
     collector does not go through them again at every full collection, nor at the exit."""
     env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", START_UP_OBJECTS], capture_output=True, text=True, cwd=tmp_path,

@@ -155,11 +155,11 @@ def open_window(doc: Document, file: str | None, example: str | None, sentence: 
 def _keep_start_up_objects() -> None:
     """Freeze what start-up made, if the collector was paused while it was made (``attnviz.cli.main``).
 
-    The imports and the window make ≈ 100 000 objects that live as long as the process. Collected as
-    they are made, they cost ≈ 30 ms of a start of ≈ 800 ms; once made, every full collection goes
-    through them again (≈ 45 ms here, three frames of a drag). Frozen, the
-    collector never looks at them again. The price: a reference cycle among them that becomes
-    garbage later is never freed, and the window's objects do not become garbage before the exit.
+    The imports and the window make ≈ 75 000 objects that live as long as the process. The collector
+    went through them as they were made, again at every full collection (≈ 45 ms here: three frames
+    of a drag) and again at the exit: ≈ 60 ms of the start and ≈ 170 ms of the exit here (item 58 of
+    benchmarks/README.md). Frozen, they are not looked at again. The price: a reference cycle among
+    them that becomes garbage later is never freed; the window's objects live until the exit anyway.
     """
     if not gc.isenabled():
         gc.freeze()
