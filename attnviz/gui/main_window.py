@@ -722,9 +722,13 @@ class MainWindow(QMainWindow):
             # the picture is of the panel as it is seen: one behind another's tab keeps the size it
             # last had there, or none, and a closed one none
             self.show_panel(key)
-            QApplication.sendPostedEvents()  # (its plot lays itself out in a posted event)
             if hasattr(widget, "ensure_fresh"):
                 widget.ensure_fresh()  # a panel in a background tab may be stale
+            # laid out as it will be seen: its plot lays itself out in a posted event, and
+            # pyqtgraph's axes measure new labels only when they are painted
+            QApplication.sendPostedEvents()
+            widget.grab()
+            QApplication.sendPostedEvents()
             # a panel behind another dock's tab is disabled (it takes no focus there): not in its picture
             enabled = widget.isEnabled()
             widget.setEnabled(True)

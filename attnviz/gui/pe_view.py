@@ -106,6 +106,11 @@ class PositionalEncodingView(LazyView, QWidget):
         self.off_label.hide()
 
         self.layout().addWidget(self.graphics)
+        # Tab reaches it where it stands in the window, not last (where a widget made late goes)
+        before = self.previousInFocusChain()
+        while before is not self.window() and not before.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            before = before.previousInFocusChain()
+        QWidget.setTabOrder(before, self.graphics)
         if self.isVisible():  # (a layout shows a widget added to a visible parent only later)
             self.graphics.show()
             self.layout().activate()

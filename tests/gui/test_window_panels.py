@@ -111,6 +111,44 @@ def test_the_positional_encoding_plot_is_made_when_first_wanted_and_exports_as_w
     np.testing.assert_allclose(window.pe.image_data()[:2], window.model.result.pe, atol=1e-6)
 
 
+@pytest.mark.parametrize(("key", "front"), [("output", "pe"), ("pe", "output")])
+def test_a_panel_changed_behind_a_tab_exports_as_it_then_looks(window, dialogs, tmp_path, key, front):
+    """Raised for the export and redrawn, a plot was pictured before its axes had measured the new
+    labels: the two long rows came out unlabelled."""
+    window.show_panel(key)
+    QApplication.processEvents()
+    window.show_panel(front)
+    QApplication.processEvents()
+    window.model.set_sentence("Supercalifragilistic antidisestablishmentarianism go")
+    window.model.flush()
+    QApplication.processEvents()
+    first, settled = tmp_path / "first.png", tmp_path / "settled.png"
+    dialogs.answer("getSaveFileName", (str(first), ""), (str(settled), ""))
+    assert window.export_picture(key)
+    for _ in range(5):
+        QApplication.processEvents()
+    assert window.export_picture(key)
+    argb = QImage.Format.Format_ARGB32
+    assert QImage(str(first)).convertToFormat(argb) == QImage(str(settled)).convertToFormat(argb)
+
+
+def test_tab_reaches_the_positional_encoding_plot_where_its_dock_stands(window):
+    """Made when first drawn, the plot went to the end of the window's Tab order, after the
+    calculation page's dock, rather than after the panels made before it."""
+    window.show_panel("pe")
+    QApplication.processEvents()
+    order, widget = [], window.nextInFocusChain()
+    while widget is not window:
+        order.append(widget)
+        widget = widget.nextInFocusChain()
+
+    def first_of(dock):
+        tab = Qt.FocusPolicy.TabFocus
+        return next(i for i, w in enumerate(order) if dock.isAncestorOf(w) and w.focusPolicy() & tab)
+
+    assert first_of(window.docks["selected"]) < first_of(window.docks["pe"]) < first_of(window.docks["calculation"])
+
+
 @pytest.mark.parametrize("name", ["embeddings", "W_q", "W_k", "W_v", "scores", "weights", "output"])
 def test_each_matrix_exports_to_csv_with_its_numbers(window, dialogs, tmp_path, name):
     path = tmp_path / f"{name}.csv"
