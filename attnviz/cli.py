@@ -125,14 +125,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = gui_parser().parse_args(argv)
         if args.file and args.example:
             fail("give a FILE or --example, not both")
-        gc.disable()  # until the window is made: see attnviz.gui.app.run
+        pause = gc.isenabled()  # (a caller that turned it off for itself keeps it off)
+        if pause:
+            gc.disable()  # until the window is made: see attnviz.gui.app.keep_start_up_objects
         try:
             from attnviz.gui.app import run
 
             return run(file=args.file, example=args.example, sentence=args.sentence,
-                       screenshot=args.screenshot, size=args.size)
+                       screenshot=args.screenshot, size=args.size, collector_paused=pause)
         finally:
-            gc.enable()
+            if pause:
+                gc.enable()
     except AttnvizError as e:
         fail(str(e))
     except KeyboardInterrupt:

@@ -363,6 +363,17 @@ def test_no_display_is_a_one_line_error(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+def test_a_screenshot_needs_no_display_even_with_the_platform_set_empty(tmp_path):
+    """Qt reads an empty QT_QPA_PLATFORM as unset and went for a window system that was not there:
+    the process aborted instead of drawing offscreen."""
+    env = env_for(qt=False, display=False) | {"QT_QPA_PLATFORM": "", "XDG_CONFIG_HOME": str(tmp_path)}
+    out = tmp_path / "x.png"
+    proc = attnviz("--screenshot", out, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    width, height, colours = _png_facts(out)
+    assert (width, height) == (1280, 800) and colours > 50
+
+
 def test_version():
     proc = attnviz("--version")
     assert proc.returncode == 0, proc.stderr
@@ -528,6 +539,25 @@ def test_the_window_starts_with_the_collector_on_and_start_ups_objects_frozen(tm
     code, ((enabled, frozen),), after = ast.literal_eval(proc.stdout)
     assert code == 0 and enabled and after
     assert frozen > 50_000
+
+
+COLLECTOR_OFF_BEFORE = """
+import gc, sys
+gc.disable()
+from attnviz.cli import main
+code = main(["--screenshot", sys.argv[1]])
+print((code, gc.isenabled(), gc.get_freeze_count()))
+"""
+
+
+def test_a_caller_whose_collector_is_off_keeps_it_off_and_nothing_frozen(tmp_path):
+    """The start-up's pause is attnviz's own: a caller that turned the collector off (as the GUI
+    tests' fixture does) found it on again after main(), and its own garbage frozen for good."""
+    env = env_for() | {"XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", COLLECTOR_OFF_BEFORE, str(tmp_path / "x.png")], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert ast.literal_eval(proc.stdout) == (0, False, 0)
 
 
 BUG_IN_A_PAINT = """

@@ -102,8 +102,13 @@ def run(
     sentence: str | None = None,
     screenshot: str | None = None,
     size: tuple[int, int] = (1280, 800),
+    collector_paused: bool = False,
 ) -> int:
-    """Open the window (``attnviz [FILE]``) or render it to ``screenshot`` and exit."""
+    """Open the window (``attnviz [FILE]``) or render it to ``screenshot`` and exit.
+
+    ``collector_paused``: the caller paused Python's cyclic collector for the start-up; it is
+    turned back on once the window is made (``keep_start_up_objects``).
+    """
     doc = load(file) if file else load_example(example or "lets-go")  # bad files fail before any window
     try:
         check_dimensions(doc)
@@ -113,8 +118,8 @@ def run(
         doc.replace(sentence=sentence)  # a bad sentence fails before any window too
     if screenshot is not None and Path(screenshot).suffix.lower() != ".png":
         raise AttnvizError(f"--screenshot needs a .png file name, got {screenshot!r}")
-    if screenshot is not None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a picture needs no screen
+    if screenshot is not None and not os.environ.get("QT_QPA_PLATFORM"):  # (Qt reads "" as unset too)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a picture needs no screen
     elif not has_display():
         raise AttnvizError("no display to open a window on (set DISPLAY, or use --screenshot or compute)")
     app = application()
@@ -129,7 +134,8 @@ def run(
 
     sys.excepthook = report_unexpected if screenshot is None else report_without_dialog
     window = open_window(doc, file, example, sentence, use_settings=screenshot is None)
-    _keep_start_up_objects()
+    if collector_paused:
+        keep_start_up_objects()
     if screenshot is not None:
         code = _screenshot(app, window, Path(screenshot), size)
         return 1 if unexpected else code
@@ -152,8 +158,8 @@ def open_window(doc: Document, file: str | None, example: str | None, sentence: 
     return window
 
 
-def _keep_start_up_objects() -> None:
-    """Freeze what start-up made, if the collector was paused while it was made (``attnviz.cli.main``).
+def keep_start_up_objects() -> None:
+    """Freeze what start-up made with the collector paused (``attnviz.cli.main``), and turn it back on.
 
     The imports and the window make ≈ 75 000 objects that live as long as the process. The collector
     went through them as they were made, again at every full collection (≈ 45 ms here: three frames
@@ -161,9 +167,8 @@ def _keep_start_up_objects() -> None:
     benchmarks/README.md). Frozen, they are not looked at again. The price: a reference cycle among
     them that becomes garbage later is never freed; the window's objects live until the exit anyway.
     """
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
+    gc.freeze()
+    gc.enable()
 
 
 def _screenshot(app: QApplication, window, out: Path, size: tuple[int, int]) -> int:
