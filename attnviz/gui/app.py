@@ -118,8 +118,9 @@ def run(
         doc.replace(sentence=sentence)  # a bad sentence fails before any window too
     if screenshot is not None and Path(screenshot).suffix.lower() != ".png":
         raise AttnvizError(f"--screenshot needs a .png file name, got {screenshot!r}")
-    if screenshot is not None and not os.environ.get("QT_QPA_PLATFORM"):  # (Qt reads "" as unset too)
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a picture needs no screen
+    if screenshot is not None:
+        if not os.environ.get("QT_QPA_PLATFORM"):  # (Qt reads "" as unset too)
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a picture needs no screen
     elif not has_display():
         raise AttnvizError("no display to open a window on (set DISPLAY, or use --screenshot or compute)")
     app = application()
